@@ -1,0 +1,51 @@
+"""The append-only, hash-chained audit log."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class AuditEntry(models.Model):
+    """One recorded change. `hash` = SHA-256 over the previous entry's hash and this entry's
+    canonical content, so editing or deleting any row breaks every link after it."""
+
+    seq = models.PositiveBigIntegerField(_("序号"), unique=True)
+    at = models.DateTimeField(_("时间"))
+    actor = models.CharField(_("操作人"), max_length=150, help_text=_("用户名，或 system / cli"))
+    action = models.CharField(_("操作"), max_length=80)
+    object_type = models.CharField(_("对象类型"), max_length=80)
+    object_id = models.CharField(_("对象"), max_length=100)
+    data = models.JSONField(_("内容"), default=dict)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        verbose_name = _("审计日志")
+        verbose_name_plural = _("审计日志")
+        ordering = ["seq"]
+        indexes = [models.Index(fields=["object_type", "object_id"])]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.action} {self.object_type}:{self.object_id}"
+
+    def save(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+        if self.pk is not None:
+            raise PermissionError("audit entries are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN201
+        raise PermissionError("audit entries are append-only")
+
+
+class AuditHead(models.Model):
+    """A single row holding the last seq and hash; locking it serialises appends to the chain
+    (SELECT ... FOR UPDATE on PostgreSQL; SQLite's IMMEDIATE transactions serialise anyway)."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    seq = models.PositiveBigIntegerField(default=0)
+    hash = models.CharField(max_length=64, default="0" * 64)
+
+    class Meta:
+        verbose_name = _("审计链头")
+        verbose_name_plural = _("审计链头")

@@ -1,0 +1,62 @@
+"""Helpers shared by every app's API: paging in the shape {"count", "results"}, the caller."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from ninja.security import HttpBearer, django_auth
+
+from onewindow.core.errors import InvalidError
+from onewindow.core.i18n import bi
+
+MAX_PAGE_SIZE = 200
+
+
+def page_params(page: int, page_size: int) -> tuple[int, int]:
+    fields: dict[str, list[Any]] = {}
+    if page < 1:
+        fields["page"] = [bi("页码须大于等于 1", "page must be at least 1")]
+    if not 1 <= page_size <= MAX_PAGE_SIZE:
+        fields["page_size"] = [bi(f"每页条数须在 1 到 {MAX_PAGE_SIZE} 之间",
+                                  f"page_size must be between 1 and {MAX_PAGE_SIZE}")]
+    if fields:
+        raise InvalidError(bi("分页参数有误", "Invalid paging parameters"), fields=fields)
+    return page, page_size
+
+
+def paginate(qs: QuerySet[Any], page: int, size: int, render: Callable[[Any], Any]) -> dict[str, Any]:
+    count = qs.count()
+    start = (page - 1) * size
+    return {"count": count, "results": [render(o) for o in qs[start : start + size]]}
+
+
+def optional_user(request: HttpRequest) -> Any:
+    """The caller on a public endpoint: a Bearer token user, else the session user, else None."""
+    header = request.headers.get("Authorization", "")
+    if header.startswith("Bearer "):
+        from onewindow.core.services import user_for_token
+
+        return user_for_token(header[7:].strip())
+    user = getattr(request, "user", None)
+    return user if user is not None and user.is_authenticated else None
+
+
+class BearerToken(HttpBearer):
+    """`Authorization: Bearer <token>` for systems and scripts."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        from onewindow.core.services import user_for_token
+
+        user = user_for_token(token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+# Endpoints that need a caller use `auth=AUTH`: a Bearer token, or the pages' session cookie
+# (Ninja's SessionAuth checks the CSRF token on writes).
+AUTH = [BearerToken(), django_auth]

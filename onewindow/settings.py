@@ -1,0 +1,199 @@
+"""The one settings module, driven by the environment.
+
+ONEWINDOW_HOME      folder for data (default: ./var under the current folder)
+DATABASE_URL        e.g. postgres://user@localhost/onewindow; default: SQLite in $ONEWINDOW_HOME
+SECRET_KEY          required unless ONEWINDOW_DEMO=True (demo mode keeps a generated key in
+                    $ONEWINDOW_HOME/secret_key); SECRET_KEY_FILE is read when set
+DEBUG               "True" or "False" (default False)
+ALLOWED_HOSTS       comma-separated (default: localhost,127.0.0.1,[::1])
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent
+
+
+def envbool(name: str, default: str) -> bool:
+    v = os.getenv(name, default=default)
+    if v not in ("", "True", "False", "true", "false", "1", "0"):
+        raise ImproperlyConfigured(f"Unexpected value {name}={v}, use 'True' or 'False'")
+    return v in ("True", "true", "1")
+
+
+def envint(name: str, default: str) -> int:
+    v = os.getenv(name, default=default)
+    try:
+        return int(v)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"Unexpected value {name}={v}, expected an integer") from exc
+
+
+def envsecret(name: str) -> str | None:
+    """Reads NAME, or the file named by NAME_FILE (for container secrets)."""
+    path = os.getenv(name + "_FILE")
+    if path:
+        return Path(path).read_text(encoding="utf-8").strip()
+    return os.getenv(name) or None
+
+
+HOME = Path(os.getenv("ONEWINDOW_HOME", "") or Path.cwd() / "var").resolve()
+HOME.mkdir(parents=True, exist_ok=True)
+
+DEMO = envbool("ONEWINDOW_DEMO", "False")
+DEBUG = envbool("DEBUG", "False")
+TESTING = envbool("ONEWINDOW_TESTING", "False")
+
+
+def _secret_key() -> str:
+    key = envsecret("SECRET_KEY")
+    if key:
+        return key
+    if DEMO or DEBUG or TESTING:
+        # Demo mode generates a key once and keeps it, so sessions survive restarts.
+        path = HOME / "secret_key"
+        if not path.exists():
+            path.write_text(secrets.token_urlsafe(50), encoding="utf-8")
+            path.chmod(0o600)
+        return path.read_text(encoding="utf-8").strip()
+    raise ImproperlyConfigured(
+        "SECRET_KEY is not set. Set SECRET_KEY (or SECRET_KEY_FILE), or run `onewindow demo`."
+    )
+
+
+SECRET_KEY = _secret_key()
+# A separate key for encrypting private signing keys at rest (licences); defaults to SECRET_KEY.
+ONEWINDOW_KEY_ENCRYPTION_KEY = envsecret("ONEWINDOW_KEY_ENCRYPTION_KEY") or SECRET_KEY
+
+ALLOWED_HOSTS = [h.strip() for h in os.getenv("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",") if h]
+CSRF_TRUSTED_ORIGINS = [o for o in os.getenv("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "onewindow.core",
+    "onewindow.org",
+    "onewindow.audit",
+    "onewindow.catalog",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "onewindow.urls"
+WSGI_APPLICATION = "onewindow.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "onewindow.core.context_processors.onewindow",
+            ],
+        },
+    },
+]
+
+_sqlite_path = HOME / "onewindow.sqlite3"
+DATABASE_URL = os.getenv("DATABASE_URL", "")
+if DATABASE_URL:
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=envint("DB_CONN_MAX_AGE", "60"))}
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": _sqlite_path,
+            "OPTIONS": {
+                # Writers wait for each other instead of failing with "database is locked", and
+                # IMMEDIATE transactions take the write lock up front so that a read-then-write
+                # inside one transaction cannot deadlock against another writer.
+                "timeout": 20,
+                "transaction_mode": "IMMEDIATE",
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+            },
+            "TEST": {"NAME": os.getenv("ONEWINDOW_TEST_SQLITE", "") or None},
+        }
+    }
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+if TESTING:
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", _("简体中文")), ("en", _("English"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "Asia/Shanghai"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = HOME / "static"
+MEDIA_URL = "media/"
+MEDIA_ROOT = HOME / "media"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if not (DEBUG or TESTING)
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = True
+
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "home"
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = envbool("SECURE_COOKIES", "False")
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", "False")
+SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", "0")
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.getenv("LOG_LEVEL", "WARNING")},
+}
+
+# Catalogue import limit: rows above this are refused to keep imports bounded in memory.
+ONEWINDOW_IMPORT_MAX_ROWS = envint("ONEWINDOW_IMPORT_MAX_ROWS", "200000")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import sys
 from pathlib import Path
 
 import dj_database_url
@@ -49,16 +50,18 @@ HOME.mkdir(parents=True, exist_ok=True)
 
 DEMO = envbool("ONEWINDOW_DEMO", "False")
 DEBUG = envbool("DEBUG", "False")
-TESTING = envbool("ONEWINDOW_TESTING", "False")
+# Under pytest the suite needs no SECRET_KEY and uses a fast password hasher.
+TESTING = envbool("ONEWINDOW_TESTING", "False") or "pytest" in sys.modules
 
 
 def _secret_key() -> str:
     key = envsecret("SECRET_KEY")
     if key:
         return key
-    if DEMO or DEBUG or TESTING:
-        # Demo mode generates a key once and keeps it, so sessions survive restarts.
-        path = HOME / "secret_key"
+    path = HOME / "secret_key"
+    if DEMO or DEBUG or TESTING or path.exists():
+        # Demo mode generates a key once and keeps it (mode 0600) in $ONEWINDOW_HOME, so sessions
+        # survive restarts and a later `onewindow serve` of the same home finds it.
         if not path.exists():
             path.write_text(secrets.token_urlsafe(50), encoding="utf-8")
             path.chmod(0o600)

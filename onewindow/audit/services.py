@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -43,7 +43,7 @@ def entry_hash(prev_hash: str, seq: int, at: datetime, actor: str, action: str, 
     body = _canonical(
         {
             "seq": seq,
-            "at": at.astimezone(timezone.UTC).isoformat(timespec="microseconds"),
+            "at": at.astimezone(UTC).isoformat(timespec="microseconds"),
             "actor": actor,
             "action": action,
             "object_type": object_type,

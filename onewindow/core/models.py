@@ -45,3 +45,19 @@ class ApiToken(TimeStamped):
     @staticmethod
     def new_raw_token() -> str:
         return "ow_" + secrets.token_urlsafe(32)
+
+
+class SystemFlag(models.Model):
+    """Small named facts the system keeps about itself (e.g. the fingerprint of the demo data
+    that was loaded), so that repeated commands can tell what is already done."""
+
+    key = models.CharField(max_length=100, unique=True)
+    value = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("系统标记")
+        verbose_name_plural = _("系统标记")
+
+    def __str__(self) -> str:
+        return self.key

@@ -10,14 +10,13 @@
 
 Every error is a `ValidationError` whose message is a bilingual `bi(...)` and whose `code`
 names the failed check, so the API can show both languages and clients can branch on it.
-Inputs are NFKC-normalised first, so full-width digits and letters typed with a Chinese input
-method are accepted.
+Full-width digits, letters and spaces (as typed with a Chinese input method) are read as their
+ASCII forms, and surrounding whitespace is ignored.
 """
 
 from __future__ import annotations
 
 import datetime
-import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -88,8 +87,12 @@ USCC_KINDS: dict[str, str] = {
 }
 
 
+# Full-width ASCII forms (as typed with a Chinese input method) and the ideographic space.
+_FULL_WIDTH = {0xFF01 + i: 0x21 + i for i in range(94)} | {0x3000: 0x20}
+
+
 def _normalise(value: str) -> str:
-    return unicodedata.normalize("NFKC", value).strip()
+    return value.translate(_FULL_WIDTH).strip()
 
 
 def _today() -> datetime.date:

@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from onewindow.audit.services import verify
+
+
+class Command(BaseCommand):
+    help = "Audit log tools. `audit verify` checks the hash chain and names the first broken link."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True)
+        sub.add_parser("verify", help="verify the hash chain")
+
+    def handle(self, *args: Any, **opts: Any) -> None:
+        result = verify()
+        if not result.ok:
+            raise CommandError(f"audit chain broken at entry #{result.broken_seq}: {result.reason} "
+                               f"({result.checked} entries verified before it)")
+        self.stdout.write(f"audit chain ok: {result.checked} entries")

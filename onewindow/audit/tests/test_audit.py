@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection, transaction
+
+from onewindow.audit.models import AuditEntry
+from onewindow.audit.services import record, verify
+
+
+def _entries(n: int) -> None:
+    for i in range(n):
+        record("test.action", actor="tester", object_type="test.thing", object_id=str(i), data={"i": i, "名": "值"})
+
+
+@pytest.mark.django_db
+def test_it_chains_entries_and_verifies():
+    _entries(5)
+    rows = list(AuditEntry.objects.order_by("seq"))
+    assert [r.seq for r in rows] == [1, 2, 3, 4, 5]
+    assert rows[0].prev_hash == "0" * 64
+    assert all(b.prev_hash == a.hash for a, b in zip(rows, rows[1:], strict=False))
+    result = verify()
+    assert result.ok is True
+    assert result.checked == 5
+
+
+@pytest.mark.django_db
+def test_it_names_the_first_altered_entry():
+    _entries(5)
+    # Tamper behind the model's back, as an attacker with database access would.
+    AuditEntry.objects.filter(seq=3).update(data={"i": 99})
+    result = verify()
+    assert result.ok is False
+    assert result.broken_seq == 3
+    assert "altered" in result.reason
+
+
+@pytest.mark.django_db
+def test_it_detects_a_deleted_entry():
+    _entries(5)
+    with connection.cursor() as c:
+        c.execute("DELETE FROM audit_auditentry WHERE seq = 2")
+    result = verify()
+    assert result.ok is False
+    assert result.broken_seq == 2
+
+
+@pytest.mark.django_db
+def test_it_detects_truncation_of_the_tail():
+    _entries(4)
+    with connection.cursor() as c:
+        c.execute("DELETE FROM audit_auditentry WHERE seq = 4")
+    result = verify()
+    assert result.ok is False
+    assert result.broken_seq == 4
+
+
+@pytest.mark.django_db
+def test_entries_are_append_only_through_the_orm():
+    _entries(1)
+    entry = AuditEntry.objects.get()
+    entry.action = "changed"
+    with pytest.raises(PermissionError):
+        entry.save()
+    with pytest.raises(PermissionError):
+        entry.delete()
+
+
+@pytest.mark.django_db
+def test_a_rolled_back_change_leaves_no_entry():
+    _entries(1)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        record("test.rollback", actor="tester", object_type="t", object_id="1")
+        raise RuntimeError("boom")
+    assert AuditEntry.objects.count() == 1
+    _entries(1)
+    assert verify().ok is True
+
+
+@pytest.mark.django_db
+def test_the_command_reports_ok_and_names_the_broken_link():
+    _entries(3)
+    out = StringIO()
+    call_command("audit", "verify", stdout=out)
+    assert "ok: 3 entries" in out.getvalue()
+    AuditEntry.objects.filter(seq=2).update(actor="mallory")
+    with pytest.raises(CommandError, match="#2"):
+        call_command("audit", "verify")

@@ -1,0 +1,1 @@
+"""The demo city: regions, halls, departments and the generated catalogue."""

@@ -14,6 +14,14 @@ from onewindow.org import services as org
 from onewindow.org.models import IdType, Region
 
 
+@pytest.fixture(autouse=True)
+def _fresh_calendar_cache() -> None:
+    """Each test sees the calendar of its own (rolled-back) database, not a cached one."""
+    from onewindow.workcal.calendar import clear_cache
+
+    clear_cache()
+
+
 @pytest.fixture
 def city(db: Any) -> dict[str, Any]:
     """衢州市 with two counties, a township and a village; two departments; a city hall."""

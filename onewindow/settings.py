@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "onewindow.org",
     "onewindow.audit",
     "onewindow.catalog",
+    "onewindow.workcal",
 ]
 
 MIDDLEWARE = [

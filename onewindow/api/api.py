@@ -96,8 +96,10 @@ def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 def _mount() -> None:
     from onewindow.catalog.api import router as catalog_router
     from onewindow.core.api import router as core_router
+    from onewindow.org.api import router as org_router
 
     api.add_router("/", core_router)
+    api.add_router("/", org_router)
     api.add_router("/", catalog_router)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.cache import patch_vary_headers
 
 from onewindow.catalog.api import bundle_detail, item_detail
 from onewindow.catalog.models import Bundle, ItemState
@@ -23,20 +24,40 @@ def item_list(request: HttpRequest) -> HttpResponse:
         "department": department,
         "departments": Department.objects.filter(items__state=ItemState.ACTIVE).distinct().order_by("code"),
         "page": page,
-        "bundles": search_bundles(q)[:5] if q else Bundle.objects.filter(state=ItemState.ACTIVE)[:10],
+        "bundles": search_bundles(q)[: 5 if q else 10],
     }
-    return render(request, template_for(request, "catalog/items.html", "catalog/partials/item_results.html"), context)
+    # A history restore (back button after a live search) needs the whole page, not the partial.
+    full = getattr(request, "htmx", None) and request.htmx.history_restore_request
+    page_or_partial = template_for(request, "catalog/items.html", "catalog/partials/item_results.html")
+    response = render(request, "catalog/items.html" if full else page_or_partial, context)
+    # The same URL answers with a page or a partial: caches must tell them apart.
+    patch_vary_headers(response, ("HX-Request",))
+    return response
+
+
+def _departments(codes: set[str]) -> dict[str, Department]:
+    return {d.code: d for d in Department.objects.filter(code__in=codes)}
 
 
 def item_guide(request: HttpRequest, code: str) -> HttpResponse:
     item = current_item(code)
     if item is None or item.state != ItemState.ACTIVE:
         raise Http404
-    return render(request, "catalog/item.html", {"item": item, "d": item_detail(item)})
+    d = item_detail(item)
+    departments = _departments({c for s in d["process_steps"] for c in s["departments"]})
+    return render(request, "catalog/item.html", {"item": item, "d": d, "departments": departments})
 
 
 def bundle_guide(request: HttpRequest, code: str) -> HttpResponse:
-    bundle = Bundle.objects.select_related("lead_department").filter(code=code, state=ItemState.ACTIVE).first()
+    bundle = Bundle.objects.filter(code=code, state=ItemState.ACTIVE).select_related("lead_department").first()
     if bundle is None:
         raise Http404
-    return render(request, "catalog/bundle.html", {"bundle": bundle, "d": bundle_detail(bundle)})
+    d = bundle_detail(bundle)
+    members = [m for st in d["stages"] for m in st["members"]]
+    context = {
+        "bundle": bundle,
+        "d": d,
+        "departments": _departments({m["department"] for m in members if m["department"]}),
+        "member_names": {m["item"]: m["name"] or m["item"] for m in members},
+    }
+    return render(request, "catalog/bundle.html", context)

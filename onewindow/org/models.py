@@ -177,12 +177,16 @@ class StaffGrant(TimeStamped):
     class Meta:
         verbose_name = _("人员授权")
         verbose_name_plural = _("人员授权")
+        # Two partial constraints instead of nulls_distinct=False, which SQLite does not support.
         constraints = [
             models.UniqueConstraint(
-                fields=["user", "role", "region", "department"],
-                name="org_staffgrant_unique",
-                nulls_distinct=False,
-            )
+                fields=["user", "role", "region", "department"], condition=models.Q(department__isnull=False),
+                name="org_staffgrant_unique_department",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "role", "region"], condition=models.Q(department__isnull=True),
+                name="org_staffgrant_unique_any_department",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -105,7 +105,11 @@ def material_source(source: str | None) -> SafeString:
     title = codelists.label("material_source", kind)
     if detail:
         return format_html(
-            '<span class="ow-badge ow-badge-{}" title="{}">{} <code>{}</code></span>', kind, title, label(), detail
+            '<span class="ow-badge ow-badge-{}" title="{}">{} <code>{}</code></span>',
+            kind,
+            title,
+            label(),
+            detail,
         )
     return format_html('<span class="ow-badge ow-badge-{}" title="{}">{}</span>', kind, title, label())
 
@@ -115,6 +119,8 @@ def localized(obj: Any, field: str = "name") -> str:
     """`{{ d.department|localized }}`: the English name on English pages when there is one."""
     if obj is None:
         return ""
+    if isinstance(obj, str):
+        return obj
     get = obj.get if isinstance(obj, Mapping) else (lambda k, default="": getattr(obj, k, default))
     zh = get(field, "") or ""
     if _is_en():

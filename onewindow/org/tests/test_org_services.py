@@ -46,3 +46,14 @@ def test_a_department_needs_a_valid_uscc(city: dict[str, Any]):
 def test_org_changes_are_audited(city: dict[str, Any]):
     actions = set(AuditEntry.objects.values_list("action", flat=True))
     assert {"org.regions.upsert", "org.department.create", "org.hall.create"} <= actions
+
+
+def test_the_regions_api_pages_one_level(client, city: dict[str, Any]):
+    body = client.get("/api/v1/regions", {"parent": "330803000000"}).json()
+    assert [r["name"] for r in body["results"]] == ["廿里镇"]
+    assert body["results"][0]["parent"] == "330803000000"
+    body = client.get("/api/v1/regions", {"parent": "330800000000", "q": "黄泥"}).json()
+    assert [r["code"] for r in body["results"]] == ["330803104201"]
+    r = client.get("/api/v1/regions", {"parent": "999999999999"})
+    assert r.status_code == 404
+    assert r.json()["error"]["code"] == "region_not_found"

@@ -8,7 +8,7 @@ from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
 
 from onewindow.catalog.api import bundle_detail, item_detail
-from onewindow.catalog.models import Bundle, ItemState
+from onewindow.catalog.models import ItemState
 from onewindow.catalog.queries import current_item, search_bundles, search_items
 from onewindow.core.htmx import template_for
 from onewindow.org.models import Department
@@ -26,10 +26,8 @@ def item_list(request: HttpRequest) -> HttpResponse:
         "page": page,
         "bundles": search_bundles(q)[: 5 if q else 10],
     }
-    # A history restore (back button after a live search) needs the whole page, not the partial.
-    full = getattr(request, "htmx", None) and request.htmx.history_restore_request
-    page_or_partial = template_for(request, "catalog/items.html", "catalog/partials/item_results.html")
-    response = render(request, "catalog/items.html" if full else page_or_partial, context)
+    response = render(request, template_for(request, "catalog/items.html", "catalog/partials/item_results.html"),
+                      context)
     # The same URL answers with a page or a partial: caches must tell them apart.
     patch_vary_headers(response, ("HX-Request",))
     return response
@@ -49,7 +47,7 @@ def item_guide(request: HttpRequest, code: str) -> HttpResponse:
 
 
 def bundle_guide(request: HttpRequest, code: str) -> HttpResponse:
-    bundle = Bundle.objects.filter(code=code, state=ItemState.ACTIVE).select_related("lead_department").first()
+    bundle = search_bundles("").filter(code=code).first()
     if bundle is None:
         raise Http404
     d = bundle_detail(bundle)

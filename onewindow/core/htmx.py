@@ -6,7 +6,10 @@ from django.http import HttpRequest
 
 
 def is_htmx(request: HttpRequest) -> bool:
-    return bool(getattr(request, "htmx", False)) and not getattr(request.htmx, "boosted", False)
+    """An htmx request that wants a partial: not a boosted navigation, and not a history
+    restore (the back button after a pushed URL needs the whole page)."""
+    htmx = getattr(request, "htmx", None)
+    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
 
 
 def template_for(request: HttpRequest, page: str, partial: str) -> str:

@@ -38,6 +38,12 @@ def codelabels(codes: Iterable[Any] | None, list_name: str) -> list[str]:
 
 
 @register.filter
+def listing(values: Iterable[Any] | None) -> str:
+    """Joins labels with the list separator of the active language (、 in Chinese, ", " in English)."""
+    return gettext("、").join(str(v) for v in (values or []))
+
+
+@register.filter
 def limit(amount: Any, unit: str) -> str:
     """A time limit with its unit: `{{ d.promised_limit|limit:d.promised_limit_unit }}`."""
     if amount in (None, ""):

@@ -63,11 +63,13 @@ def measure() -> dict[str, float]:
     ops = {
         "children_page_api": lambda: client.get("/api/v1/regions", {"parent": town.code, "page_size": 50}),
         "search_in_county_api": lambda: client.get(
-            "/api/v1/regions", {"parent": "330803000000", "q": "黄泥", "page_size": 20}),
+            "/api/v1/regions", {"parent": "330803000000", "q": "黄泥", "page_size": 20}
+        ),
         "ancestors": lambda: village.ancestors(),
         "has_role_in_scope": lambda: has_role(user, Role.INTAKE_CLERK, region=village),
         "scope_filter_first_page": lambda: list(
-            Region.objects.filter(region_q(user, Role.INTAKE_CLERK, "code")).order_by("code")[:50]),
+            Region.objects.filter(region_q(user, Role.INTAKE_CLERK, "code")).order_by("code")[:50]
+        ),
     }
     for name in ("children_page_api", "search_in_county_api"):
         r = ops[name]()
@@ -112,11 +114,17 @@ def main() -> None:
     big = measure()
     print(f"regions: small tree {n_small}, big tree {n_big} (loaded {len(extra)} villages in {load_s:.1f}s)")
     for op in small:
-        print(f"  {op:<26} small {small[op] * 1000:7.3f} ms   big {big[op] * 1000:7.3f} ms   "
-              f"ratio {big[op] / small[op]:.2f}")
-    result = {"db": args.db, "regions_small": n_small, "regions_big": n_big,
-              "ratios": {op: round(big[op] / small[op], 2) for op in small},
-              "max_ratio": round(max(big[op] / small[op] for op in small), 2)}
+        print(
+            f"  {op:<26} small {small[op] * 1000:7.3f} ms   big {big[op] * 1000:7.3f} ms   "
+            f"ratio {big[op] / small[op]:.2f}"
+        )
+    result = {
+        "db": args.db,
+        "regions_small": n_small,
+        "regions_big": n_big,
+        "ratios": {op: round(big[op] / small[op], 2) for op in small},
+        "max_ratio": round(max(big[op] / small[op] for op in small), 2),
+    }
     print(json.dumps(result, ensure_ascii=False))
 
 

@@ -37,12 +37,27 @@ def city(db: Any) -> dict[str, Any]:
         actor="test",
     )
     regions = {r.name: r for r in Region.objects.all()}
-    scjg = org.save_department(actor="test", code="scjg", name="衢州市市场监督管理局",
-                               uscc=make_uscc("1", "1", "330800", "002589001"), region=regions["衢州市"])
-    zrgh = org.save_department(actor="test", code="zrgh", name="衢州市自然资源和规划局",
-                               uscc=make_uscc("1", "1", "330800", "002589007"), region=regions["衢州市"])
-    hall = org.save_hall(actor="test", code="city-hall", name="衢州市民中心", region=regions["衢州市"],
-                         windows=[{"number": "A01", "kind": "comprehensive"}, {"number": "D01", "kind": "delivery"}])
+    scjg = org.save_department(
+        actor="test",
+        code="scjg",
+        name="衢州市市场监督管理局",
+        uscc=make_uscc("1", "1", "330800", "002589001"),
+        region=regions["衢州市"],
+    )
+    zrgh = org.save_department(
+        actor="test",
+        code="zrgh",
+        name="衢州市自然资源和规划局",
+        uscc=make_uscc("1", "1", "330800", "002589007"),
+        region=regions["衢州市"],
+    )
+    hall = org.save_hall(
+        actor="test",
+        code="city-hall",
+        name="衢州市民中心",
+        region=regions["衢州市"],
+        windows=[{"number": "A01", "kind": "comprehensive"}, {"number": "D01", "kind": "delivery"}],
+    )
     return {"regions": regions, "scjg": scjg, "zrgh": zrgh, "hall": hall}
 
 
@@ -66,8 +81,13 @@ def personas(city: dict[str, Any]) -> dict[str, Any]:
         "stranger": make_user("stranger"),
         "citizen": make_user("citizen"),
     }
-    org.set_applicant_identity(users["citizen"], actor="test", id_type=IdType.RESIDENT_ID,
-                               id_number=make_resident_id("330803", date(1990, 5, 12), 27, "M"), name="陈晓明")
+    org.set_applicant_identity(
+        users["citizen"],
+        actor="test",
+        id_type=IdType.RESIDENT_ID,
+        id_number=make_resident_id("330803", date(1990, 5, 12), 27, "M"),
+        name="陈晓明",
+    )
     admin = get_user_model().objects.create_superuser(username="admin", password="admin-pw")
     users["admin"] = admin
     return users

@@ -8,7 +8,9 @@ from onewindow.api.api import api
 
 
 def openapi_json(request: HttpRequest) -> HttpResponse:
-    return JsonResponse(api.get_openapi_schema(path_prefix="/api/v1"), json_dumps_params={"ensure_ascii": False})
+    return JsonResponse(
+        api.get_openapi_schema(path_prefix="/api/v1"), json_dumps_params={"ensure_ascii": False}
+    )
 
 
 urlpatterns = [

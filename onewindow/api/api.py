@@ -10,20 +10,26 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
-from onewindow.core.errors import DomainError, ForbiddenError, NotFoundError, UnauthorizedError, from_validation_error
+from onewindow.core.errors import (
+    DomainError,
+    ForbiddenError,
+    NotFoundError,
+    UnauthorizedError,
+    from_validation_error,
+)
 from onewindow.core.i18n import Bi, bi
 from onewindow.core.permissions import PermissionDeniedError
-
 
 api = NinjaAPI(
     title="OneWindow API",
     version="1",
     description="一窗 OneWindow: catalogue, cases, shared data and licences. "
-    "Errors: {\"error\": {\"code\", \"message\", \"message_en\", \"fields\"}}.",
+    'Errors: {"error": {"code", "message", "message_en", "fields"}}.',
     urls_namespace="api",
     docs_url="/docs",
     openapi_url="/openapi.json",
 )
+
 
 def _error(request: HttpRequest, exc: DomainError) -> HttpResponse:
     return api.create_response(request, exc.as_dict(), status=exc.status)

@@ -38,8 +38,16 @@ def _actor_name(actor: AbstractBaseUser | AnonymousUser | str | None) -> str:
     return actor.get_username()
 
 
-def entry_hash(prev_hash: str, seq: int, at: datetime, actor: str, action: str, object_type: str,
-               object_id: str, data: Any) -> str:
+def entry_hash(
+    prev_hash: str,
+    seq: int,
+    at: datetime,
+    actor: str,
+    action: str,
+    object_type: str,
+    object_id: str,
+    data: Any,
+) -> str:
     body = _canonical(
         {
             "seq": seq,
@@ -77,8 +85,15 @@ def record(
         name = _actor_name(actor)
         digest = entry_hash(head.hash, seq, at, name, action, object_type or "", object_id or "", payload)
         entry = AuditEntry.objects.create(
-            seq=seq, at=at, actor=name, action=action, object_type=object_type or "",
-            object_id=object_id or "", data=payload, prev_hash=head.hash, hash=digest,
+            seq=seq,
+            at=at,
+            actor=name,
+            action=action,
+            object_type=object_type or "",
+            object_id=object_id or "",
+            data=payload,
+            prev_hash=head.hash,
+            hash=digest,
         )
         AuditHead.objects.filter(id=1).update(seq=seq, hash=digest)
     return entry
@@ -108,7 +123,9 @@ def verify(batch: int = 5000) -> VerifyResult:
                 return VerifyResult(False, checked, expected_seq, f"entry #{expected_seq} is missing")
             if e.prev_hash != prev:
                 return VerifyResult(False, checked, e.seq, f"entry #{e.seq} does not link to #{e.seq - 1}")
-            digest = entry_hash(e.prev_hash, e.seq, e.at, e.actor, e.action, e.object_type, e.object_id, e.data)
+            digest = entry_hash(
+                e.prev_hash, e.seq, e.at, e.actor, e.action, e.object_type, e.object_id, e.data
+            )
             if digest != e.hash:
                 return VerifyResult(False, checked, e.seq, f"entry #{e.seq} was altered (hash mismatch)")
             prev = e.hash
@@ -117,5 +134,7 @@ def verify(batch: int = 5000) -> VerifyResult:
             last_seq = e.seq
     head = AuditHead.objects.filter(id=1).first()
     if head is not None and head.seq != checked:
-        return VerifyResult(False, checked, checked + 1, f"chain head says #{head.seq}, last entry is #{checked}")
+        return VerifyResult(
+            False, checked, checked + 1, f"chain head says #{head.seq}, last entry is #{checked}"
+        )
     return VerifyResult(True, checked)

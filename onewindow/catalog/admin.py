@@ -58,8 +58,18 @@ class FeeInline(CatalogAdminMixin, admin.TabularInline):
 
 @admin.register(ServiceItem)
 class ServiceItemAdmin(CatalogAdminMixin, AuditedAdmin):
-    list_display = ["code", "version", "name", "department", "item_type", "case_type", "promised_limit",
-                    "promised_limit_unit", "max_visits", "state"]
+    list_display = [
+        "code",
+        "version",
+        "name",
+        "department",
+        "item_type",
+        "case_type",
+        "promised_limit",
+        "promised_limit_unit",
+        "max_visits",
+        "state",
+    ]
     list_filter = ["state", "item_type", "case_type", "handle_scope", "hand_written", "department"]
     search_fields = ["code", "name", "short_name", "search_text"]
     raw_id_fields = ["department", "process_template"]
@@ -68,7 +78,9 @@ class ServiceItemAdmin(CatalogAdminMixin, AuditedAdmin):
     actions = ["activate", "retire"]
 
     def save_model(self, request: HttpRequest, obj: ServiceItem, form: Any, change: bool) -> None:
-        services.save_item(obj, actor=request.user, action="catalog.item.update" if change else "catalog.item.create")
+        services.save_item(
+            obj, actor=request.user, action="catalog.item.update" if change else "catalog.item.create"
+        )
 
     @admin.action(description="启用所选版本 / Activate selected versions")
     def activate(self, request: HttpRequest, queryset: Any) -> None:

@@ -127,6 +127,7 @@ class ItemDetail(ItemSummary):
 class BundleMemberOut(Schema):
     item: str
     name: str
+    name_en: str
     department: str
     optional: bool
     depends_on: list[str]
@@ -251,7 +252,10 @@ def bundle_summary(b: Bundle) -> dict[str, Any]:
 def bundle_detail(b: Bundle) -> dict[str, Any]:
     codes = list(b.members.values_list("item_code", flat=True))
     items = {
-        i.code: i for i in ServiceItem.objects.filter(code__in=codes, state=ItemState.ACTIVE).select_related("department")
+        i.code: i
+        for i in ServiceItem.objects.filter(code__in=codes, state=ItemState.ACTIVE).select_related(
+            "department"
+        )
     }
     stages = []
     for st in b.stages.prefetch_related("members"):
@@ -264,6 +268,7 @@ def bundle_detail(b: Bundle) -> dict[str, Any]:
                     {
                         "item": m.item_code,
                         "name": items[m.item_code].name if m.item_code in items else "",
+                        "name_en": items[m.item_code].name_en if m.item_code in items else "",
                         "department": items[m.item_code].department.code if m.item_code in items else "",
                         "optional": m.optional,
                         "depends_on": m.depends_on,
@@ -290,8 +295,10 @@ def list_items(request: HttpRequest, filters: Query[ItemFilters]) -> dict[str, A
     state = filters.state or ItemState.ACTIVE
     if state not in ItemState.values:
         raise InvalidError(
-            bi("状态取值无效", "Invalid state"), fields={"state": [bi("可选：" + "/".join(ItemState.values),
-                                                                         "one of: " + "/".join(ItemState.values))]}
+            bi("状态取值无效", "Invalid state"),
+            fields={
+                "state": [bi("可选：" + "/".join(ItemState.values), "one of: " + "/".join(ItemState.values))]
+            },
         )
     if state != ItemState.ACTIVE and not _may_see_drafts(request):
         state = ItemState.ACTIVE
@@ -330,7 +337,9 @@ def get_bundle(request: HttpRequest, code: str) -> dict[str, Any]:
     return bundle_detail(b)
 
 
-@router.get("/guidance", response=list[GuidanceHit], summary="Ranked items and bundles for a free-text question")
+@router.get(
+    "/guidance", response=list[GuidanceHit], summary="Ranked items and bundles for a free-text question"
+)
 def guidance(request: HttpRequest, q: str, limit: int = 10) -> list[dict[str, Any]]:
     limit = max(1, min(limit, 50))
     hits: list[dict[str, Any]] = []

@@ -14,6 +14,7 @@ that an active version in the file retires the version of the same code that was
 
 from __future__ import annotations
 
+import copy
 import io
 import json
 import os
@@ -63,6 +64,7 @@ __all__ = [
     "export_yaml",
     "import_catalog",
     "read_xlsx",
+    "dump_yaml",
     "read_yaml",
     "validate_item_code",
 ]
@@ -376,6 +378,8 @@ _TOP = {"process_templates": _TEMPLATES, "items": _ITEMS, "bundles": _BUNDLES}
 # Model field names where the column name differs.
 _MODEL_FIELD = {("bundle_members", "item"): "item_code"}
 
+# Text columns whose empty value is null rather than "".
+_NULLABLE = frozenset({"process_template"})
 _CENT = Decimal("0.01")
 _EXTRA_CODES: dict[str, list[str]] = {"state": list(ItemState.values), "action": list(ProcessAction.values)}
 
@@ -498,7 +502,12 @@ def _export_item(i: ServiceItem) -> dict[str, Any]:
     return out
 
 
-class _Dumper(yaml.SafeDumper):
+# libyaml's C emitter and parser are ten times faster than PyYAML's own on a 1,000-item file.
+_SafeDumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+_SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Dumper(_SafeDumper):  # type: ignore[valid-type,misc]
     """Safe dumper that also writes the row-tagged dicts `read_xlsx` returns."""
 
 
@@ -507,7 +516,14 @@ def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
 
+def _represent_list(dumper: yaml.SafeDumper, value: list[Any]) -> yaml.Node:
+    # Short lists of plain values read best inline: `channels: [window, online]`.
+    flow = all(isinstance(x, str | int | float | bool) and "\n" not in str(x) for x in value)
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", value, flow_style=flow)
+
+
 _Dumper.add_representer(str, _represent_str)
+_Dumper.add_representer(list, _represent_list)
 
 
 def dump_yaml(data: dict[str, Any]) -> str:
@@ -622,9 +638,9 @@ def read_yaml(path_or_stream: PathOrStream) -> dict[str, Any]:
     try:
         if isinstance(path_or_stream, str | os.PathLike):
             with open(path_or_stream, encoding="utf-8") as f:
-                data = yaml.safe_load(f)
+                data = yaml.load(f, Loader=_SafeLoader)
         else:
-            data = yaml.safe_load(path_or_stream)
+            data = yaml.load(path_or_stream, Loader=_SafeLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise CatalogImportError(
@@ -742,6 +758,7 @@ def _read_sheet(ws: Any, sheet: _Sheet, issues: list[ImportIssue]) -> list[_Row]
             )
     if len(issues) > before:
         return []
+    cols = {c.name: c for c in sheet.cols}
     kinds = {c.name: c.kind for c in sheet.cols}
     out: list[_Row] = []
     for r, values in enumerate(rows, start=2):
@@ -761,9 +778,13 @@ def _read_sheet(ws: Any, sheet: _Sheet, issues: list[ImportIssue]) -> list[_Row]
                         )
                     )
                 continue
-            if isinstance(value, str) and value == "":
-                value = None
-            if kinds.get(name) in ("list", "json") and value is not None:
+            if value is None or (isinstance(value, str) and not value.strip()):
+                # A blank cell reads as the column's empty value, as the YAML export writes it.
+                col = cols.get(name)
+                blank_is_empty = col is not None and col.kind in ("str", "list", "json")
+                entry[name] = copy.copy(col.default) if blank_is_empty and name not in _NULLABLE else None
+                continue
+            if kinds.get(name) in ("list", "json"):
                 if not isinstance(value, str):
                     value = str(value)
                 try:
@@ -800,8 +821,12 @@ def _nest(sheets: dict[str, list[_Row]], issues: list[ImportIssue]) -> dict[str,
                 continue
             for k in child.parent:
                 row.pop(k, None)
-            parent.setdefault(list_key, []).append(row)
+            parent[list_key].append(row)
 
+    for sheet in SHEETS:
+        for row in sheets[sheet.name]:
+            for key in sheet.children:
+                row[key] = []
     items = sheets["items"]
     item_keys: dict[Any, dict[str, Any]] = {}
     for i in items:
@@ -824,7 +849,7 @@ def _nest(sheets: dict[str, list[_Row]], issues: list[ImportIssue]) -> dict[str,
     )
     stage_keys: dict[Any, dict[str, Any]] = {}
     for b in bundles:
-        for st in b.get("stages", []):
+        for st in b["stages"]:
             stage_keys.setdefault((_parse_key(b.get("code")), _parse_key(st.get("seq"))), st)
     attach(_MEMBERS, stage_keys, "members", bi("阶段", "stage"))
     if issues:
@@ -1401,32 +1426,32 @@ def _upsert(
     model: type[models.Model],
     recs: list[_Rec],
     key: Callable[[dict[str, Any]], Any],
-    existing: dict[Any, models.Model],
+    unique_fields: list[str],
+    existing: set[Any],
     fill: Callable[[models.Model, dict[str, Any]], None],
     fields: list[str],
     counts: _Counts,
 ) -> dict[Any, models.Model]:
-    """Create or update one object per record; returns key -> saved object (with pk)."""
-    now = timezone.now()
-    new: list[models.Model] = []
-    old: list[models.Model] = []
+    """Create or update one row per record by its natural key; returns key -> saved object.
+
+    One INSERT ... ON CONFLICT (natural key) DO UPDATE per batch: existing rows keep their id
+    and created_at, and every object gets its pk back. Django's bulk_update() builds a CASE per
+    field and row, which was ten times slower for a thousand items."""
     objs: dict[Any, models.Model] = {}
     for rec in recs:
-        k = key(rec.v)
-        obj = existing.get(k)
-        if obj is None:
-            obj = model()
-            new.append(obj)
-        else:
-            obj.updated_at = now  # type: ignore[attr-defined]
-            old.append(obj)
+        obj = model()
         fill(obj, rec.v)
-        objs[k] = obj
-    for batch in _chunks(old, 200):
-        model.objects.bulk_update(batch, [*fields, "updated_at"])
-    model.objects.bulk_create(new, batch_size=_BATCH)
-    counts.created += len(new)
-    counts.updated += len(old)
+        objs[key(rec.v)] = obj
+    model.objects.bulk_create(
+        list(objs.values()),
+        batch_size=_BATCH,
+        update_conflicts=True,
+        unique_fields=unique_fields,
+        update_fields=[*fields, "updated_at"],
+    )
+    updated = sum(1 for k in objs if k in existing)
+    counts.created += len(objs) - updated
+    counts.updated += updated
     return objs
 
 
@@ -1440,7 +1465,14 @@ def _write_templates(recs: list[_Rec], validator: _Validator, counts: _Counts) -
         obj.code, obj.name = v["code"], v["name"]  # type: ignore[attr-defined]
 
     objs = _upsert(
-        ProcessTemplate, recs, lambda v: v["code"], dict(validator.db_templates), fill, ["name"], counts
+        ProcessTemplate,
+        recs,
+        lambda v: v["code"],
+        ["code"],
+        set(validator.db_templates),
+        fill,
+        ["name"],
+        counts,
     )
     ids = [o.pk for k, o in objs.items() if k in validator.db_templates]
     through = ProcessStep.departments.through
@@ -1482,23 +1514,23 @@ def _write_items(
     recs: list[_Rec], validator: _Validator, templates: dict[str, ProcessTemplate], counts: _Counts
 ) -> list[str]:
     codes = sorted({r.v["code"] for r in recs})
-    existing: dict[Any, ServiceItem] = {}
+    existing: dict[tuple[str, int], tuple[int, str]] = {}  # (code, version) -> (pk, state)
     for batch in _chunks(codes):
-        for obj in ServiceItem.objects.filter(code__in=batch):
-            existing[(obj.code, obj.version)] = obj
+        for pk, code, version, state in ServiceItem.objects.filter(code__in=batch).values_list(
+            "pk", "code", "version", "state"
+        ):
+            existing[(code, version)] = (pk, state)
     # One active version per code: the file's active version retires the one active before it,
     # first, so that no statement below ever sees two active rows of a code.
     file_active = {r.v["code"]: r.v["version"] for r in recs if r.v["state"] == ItemState.ACTIVE}
-    to_retire = [
-        obj
-        for (code, version), obj in existing.items()
-        if obj.state == ItemState.ACTIVE and code in file_active and version != file_active[code]
-    ]
-    for batch in _chunks([o.pk for o in to_retire]):
+    to_retire = sorted(
+        (code, version, pk)
+        for (code, version), (pk, state) in existing.items()
+        if state == ItemState.ACTIVE and code in file_active and version != file_active[code]
+    )
+    for batch in _chunks([pk for _c, _v, pk in to_retire]):
         ServiceItem.objects.filter(pk__in=batch).update(state=ItemState.RETIRED, updated_at=timezone.now())
-    retired = sorted(f"{o.code}@{o.version}" for o in to_retire)
-    for o in to_retire:
-        o.state = ItemState.RETIRED
+    retired = [f"{code}@{version}" for code, version, _pk in to_retire]
 
     def fill(obj: models.Model, v: dict[str, Any]) -> None:
         assert isinstance(obj, ServiceItem)
@@ -1515,8 +1547,9 @@ def _write_items(
         ServiceItem,
         recs,
         lambda v: (v["code"], v["version"]),
-        existing,
-        fill,  # type: ignore[arg-type]
+        ["code", "version"],
+        set(existing),
+        fill,
         _ITEM_FIELDS,
         counts,
     )
@@ -1542,7 +1575,7 @@ _BUNDLE_FIELDS = [c.name for c in _BUNDLES.cols if c.name != "code"] + ["search_
 
 def _write_bundles(recs: list[_Rec], validator: _Validator, counts: _Counts) -> None:
     codes = [r.v["code"] for r in recs]
-    existing = {b.code: b for b in Bundle.objects.filter(code__in=codes)}
+    existing = set(Bundle.objects.filter(code__in=codes).values_list("code", flat=True))
 
     def fill(obj: models.Model, v: dict[str, Any]) -> None:
         assert isinstance(obj, Bundle)
@@ -1553,7 +1586,7 @@ def _write_bundles(recs: list[_Rec], validator: _Validator, counts: _Counts) -> 
                 setattr(obj, name, value)
         obj.search_text = bundle_search_text(obj)
 
-    objs = _upsert(Bundle, recs, lambda v: v["code"], existing, fill, _BUNDLE_FIELDS, counts)  # type: ignore[arg-type]
+    objs = _upsert(Bundle, recs, lambda v: v["code"], ["code"], existing, fill, _BUNDLE_FIELDS, counts)
     old_ids = [o.pk for k, o in objs.items() if k in existing]
     _delete_children(BundleMember, "bundle_id", old_ids)
     _delete_children(BundleStage, "bundle_id", old_ids)

@@ -119,20 +119,28 @@ class ServiceItem(TimeStamped):
     channels = models.JSONField(_("办理渠道"), default=list)
     max_visits = models.PositiveSmallIntegerField(_("到办事现场次数"), default=0)
     visits_reason = models.CharField(_("到现场原因"), max_length=300, blank=True)
-    handle_scope = models.CharField(_("通办范围"), max_length=10, choices=HandleScope.choices, default=HandleScope.CITY)
+    handle_scope = models.CharField(
+        _("通办范围"), max_length=10, choices=HandleScope.choices, default=HandleScope.CITY
+    )
     undifferentiated = models.BooleanField(_("无差别受理"), default=True)
     result_type = models.CharField(_("办理结果类型"), max_length=20, choices=ResultType.choices)
     licence_type = models.CharField(_("证照类型代码"), max_length=40, blank=True)
     form_schema = models.JSONField(_("表单"), default=list, blank=True)
     process_template = models.ForeignKey(
-        ProcessTemplate, null=True, blank=True, on_delete=models.PROTECT, related_name="items",
+        ProcessTemplate,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="items",
         verbose_name=_("审批流程"),
     )
     faq = models.JSONField(_("常见问题"), default=list, blank=True)
     consult_phone = models.CharField(_("咨询电话"), max_length=30, blank=True)
     conditions = models.TextField(_("受理条件"), blank=True)
     state = models.CharField(_("状态"), max_length=10, choices=ItemState.choices, default=ItemState.DRAFT)
-    hand_written = models.BooleanField(_("人工编写"), default=False, help_text=_("依据国家事项人工编写的事项"))
+    hand_written = models.BooleanField(
+        _("人工编写"), default=False, help_text=_("依据国家事项人工编写的事项")
+    )
     # Denormalised text for search: names, keywords, pinyin and initials (kept by services).
     search_text = models.TextField(editable=False, blank=True)
 
@@ -180,7 +188,9 @@ class MaterialRequirement(models.Model):
     name = models.CharField(_("材料名称"), max_length=200)
     required = models.BooleanField(_("必要"), default=True)
     condition = models.CharField(_("适用条件"), max_length=300, blank=True)
-    form = models.CharField(_("材料形式"), max_length=12, choices=MaterialForm.choices, default=MaterialForm.EITHER)
+    form = models.CharField(
+        _("材料形式"), max_length=12, choices=MaterialForm.choices, default=MaterialForm.EITHER
+    )
     originals = models.PositiveSmallIntegerField(_("原件份数"), default=0)
     copies = models.PositiveSmallIntegerField(_("复印件份数"), default=0)
     accept_standard = models.TextField(_("受理标准"), blank=True)
@@ -272,7 +282,9 @@ class BundleStage(models.Model):
     bundle = models.ForeignKey(Bundle, on_delete=models.CASCADE, related_name="stages")
     seq = models.PositiveSmallIntegerField(_("顺序"))
     name = models.CharField(_("阶段名称"), max_length=100)
-    limit_workdays = models.DecimalField(_("阶段时限（工作日）"), max_digits=5, decimal_places=2, null=True, blank=True)
+    limit_workdays = models.DecimalField(
+        _("阶段时限（工作日）"), max_digits=5, decimal_places=2, null=True, blank=True
+    )
 
     class Meta:
         verbose_name = _("一件事阶段")
@@ -298,7 +310,9 @@ class BundleMember(models.Model):
         verbose_name = _("一件事成员事项")
         verbose_name_plural = _("一件事成员事项")
         ordering = ["bundle", "stage__seq", "id"]
-        constraints = [models.UniqueConstraint(fields=["bundle", "item_code"], name="catalog_member_unique_item")]
+        constraints = [
+            models.UniqueConstraint(fields=["bundle", "item_code"], name="catalog_member_unique_item")
+        ]
 
     def __str__(self) -> str:
         return self.item_code

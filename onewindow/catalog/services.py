@@ -15,7 +15,14 @@ from onewindow.core.i18n import bi
 def item_search_text(item: ServiceItem) -> str:
     keywords = [str(k) for k in (item.keywords or [])]
     return build_search_text(
-        [item.name, item.short_name, item.name_en, item.department.name, item.department.short_name, *keywords],
+        [
+            item.name,
+            item.short_name,
+            item.name_en,
+            item.department.name,
+            item.department.short_name,
+            *keywords,
+        ],
         pinyin_of=[item.name, item.short_name, *keywords],
     )
 
@@ -26,7 +33,9 @@ def bundle_search_text(bundle: Bundle) -> str:
 
 
 @transaction.atomic
-def save_item(item: ServiceItem, *, actor: AbstractBaseUser | str | None, action: str = "catalog.item.save") -> None:
+def save_item(
+    item: ServiceItem, *, actor: AbstractBaseUser | str | None, action: str = "catalog.item.save"
+) -> None:
     """Save an edited item (from the admin), keeping its search text and the audit trail."""
     item.search_text = item_search_text(item)
     item.save()

@@ -26,8 +26,9 @@ def item_list(request: HttpRequest) -> HttpResponse:
         "page": page,
         "bundles": search_bundles(q)[: 5 if q else 10],
     }
-    response = render(request, template_for(request, "catalog/items.html", "catalog/partials/item_results.html"),
-                      context)
+    response = render(
+        request, template_for(request, "catalog/items.html", "catalog/partials/item_results.html"), context
+    )
     # The same URL answers with a page or a partial: caches must tell them apart.
     patch_vary_headers(response, ("HX-Request",))
     return response

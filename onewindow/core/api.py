@@ -34,7 +34,9 @@ def me(request: HttpRequest) -> dict[str, Any]:
     out: dict[str, Any] = {
         "username": user.get_username(),
         "roles": sorted(roles(user)),
-        "grants": [{"role": g.role, "region": g.region_code, "department": g.department_code} for g in grants(user)],
+        "grants": [
+            {"role": g.role, "region": g.region_code, "department": g.department_code} for g in grants(user)
+        ],
     }
     profile = getattr(user, "applicant", None) if hasattr(user, "applicant") else None
     if profile is not None:

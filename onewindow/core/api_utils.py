@@ -7,7 +7,6 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
-
 from ninja.security import HttpBearer, django_auth
 
 from onewindow.core.errors import InvalidError
@@ -21,8 +20,9 @@ def page_params(page: int, page_size: int) -> tuple[int, int]:
     if page < 1:
         fields["page"] = [bi("页码须大于等于 1", "page must be at least 1")]
     if not 1 <= page_size <= MAX_PAGE_SIZE:
-        fields["page_size"] = [bi(f"每页条数须在 1 到 {MAX_PAGE_SIZE} 之间",
-                                  f"page_size must be between 1 and {MAX_PAGE_SIZE}")]
+        fields["page_size"] = [
+            bi(f"每页条数须在 1 到 {MAX_PAGE_SIZE} 之间", f"page_size must be between 1 and {MAX_PAGE_SIZE}")
+        ]
     if fields:
         raise InvalidError(bi("分页参数有误", "Invalid paging parameters"), fields=fields)
     return page, page_size

@@ -39,9 +39,7 @@ class DomainError(Exception):
         zh, en = both(self.message)
         body: dict[str, Any] = {"code": self.code, "message": zh, "message_en": en}
         if self.fields:
-            body["fields"] = {
-                name: [_field_message(m) for m in msgs] for name, msgs in self.fields.items()
-            }
+            body["fields"] = {name: [_field_message(m) for m in msgs] for name, msgs in self.fields.items()}
         body.update(self.extra)
         return {"error": body}
 

@@ -64,8 +64,16 @@ def grants(user: AbstractBaseUser | AnonymousUser | None) -> list[Grant]:
     for g in rows:
         lo, hi = g.region.code_range()
         result.append(
-            Grant(g.role, g.region.code, lo, hi, g.department_id, g.department.code if g.department else None,
-                  g.hall_id, g.window_id)
+            Grant(
+                g.role,
+                g.region.code,
+                lo,
+                hi,
+                g.department_id,
+                g.department.code if g.department else None,
+                g.hall_id,
+                g.window_id,
+            )
         )
     if getattr(user, "is_superuser", False):
         result.append(Grant(Role.SYSADMIN, "", "000000000000", "999999999999", None, None, None, None))
@@ -132,7 +140,9 @@ def region_q(user: AbstractBaseUser | AnonymousUser | None, role: str | Iterable
     return q
 
 
-def department_ids(user: AbstractBaseUser | AnonymousUser | None, role: str | Iterable[str]) -> set[int] | None:
+def department_ids(
+    user: AbstractBaseUser | AnonymousUser | None, role: str | Iterable[str]
+) -> set[int] | None:
     """Departments the user acts for in `role`; None means "any department" (sysadmin or a grant
     without a department)."""
     wanted = {role} if isinstance(role, str) else set(role)

@@ -21,7 +21,9 @@ def create_token(username: str, *, actor: AbstractBaseUser | str | None, label: 
         raise NotFoundError(bi(f"用户不存在：{username}", f"No such user: {username}"), code="user_not_found")
     raw = ApiToken.new_raw_token()
     token = ApiToken.objects.create(user=user, prefix=raw[3:11], key_hash=hash_token(raw), label=label)
-    record("token.create", token, actor=actor, object_id=token.prefix, data={"user": username, "label": label})
+    record(
+        "token.create", token, actor=actor, object_id=token.prefix, data={"user": username, "label": label}
+    )
     return raw
 
 

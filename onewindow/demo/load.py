@@ -35,7 +35,9 @@ def _yaml(name: str) -> Any:
 
 
 def _fingerprint(data: Any) -> str:
-    return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
+    return hashlib.sha256(
+        json.dumps(data, sort_keys=True, ensure_ascii=False, default=str).encode()
+    ).hexdigest()
 
 
 def _flag_matches(key: str, value: str) -> bool:
@@ -50,8 +52,12 @@ def demo_catalog() -> dict[str, Any]:
     """The demo catalogue in the exchange format: generic templates, hand-written and generated items."""
     from onewindow.demo.generate import generate_catalog, generic_process_templates
 
-    data: dict[str, Any] = {"format": "onewindow-catalog/1", "process_templates": generic_process_templates(),
-                            "items": [], "bundles": []}
+    data: dict[str, Any] = {
+        "format": "onewindow-catalog/1",
+        "process_templates": generic_process_templates(),
+        "items": [],
+        "bundles": [],
+    }
     for name in HAND_WRITTEN_FILES:
         part = _yaml(name)
         data["process_templates"].extend(part.get("process_templates") or [])
@@ -77,11 +83,25 @@ def load_departments() -> None:
     for row in rows:
         uscc = make_uscc("1", "1", city.code[:6], row["org"])
         d = existing.get(row["code"])
-        if d and (d.name, d.uscc, d.short_name, d.name_en) == (row["name"], uscc, row["short"], row["name_en"]):
+        if d and (d.name, d.uscc, d.short_name, d.name_en) == (
+            row["name"],
+            uscc,
+            row["short"],
+            row["name_en"],
+        ):
             continue
         parent = Department.objects.filter(code=row["parent"]).first() if row.get("parent") else None
-        org.save_department(actor=ACTOR, code=row["code"], name=row["name"], name_en=row["name_en"],
-                            short_name=row["short"], uscc=uscc, region=city, kind=row["kind"], parent=parent)
+        org.save_department(
+            actor=ACTOR,
+            code=row["code"],
+            name=row["name"],
+            name_en=row["name_en"],
+            short_name=row["short"],
+            uscc=uscc,
+            region=city,
+            kind=row["kind"],
+            parent=parent,
+        )
 
 
 def load_halls() -> None:
@@ -94,8 +114,14 @@ def load_halls() -> None:
         row = dict(row)
         region = Region.objects.get(code=str(row.pop("region")))
         windows = row.pop("windows", [])
-        org.save_hall(actor=ACTOR, code=row.pop("code"), name=row.pop("name"), region=region, windows=windows,
-                      **{k: v for k, v in row.items() if k in ("name_en", "address", "phone", "opening_hours")})
+        org.save_hall(
+            actor=ACTOR,
+            code=row.pop("code"),
+            name=row.pop("name"),
+            region=region,
+            windows=windows,
+            **{k: v for k, v in row.items() if k in ("name_en", "address", "phone", "opening_hours")},
+        )
     _set_flag(key, fp)
 
 
@@ -140,23 +166,41 @@ def load_personas() -> list[P.Persona]:
         window = Window.objects.filter(hall=hall, number=p.window).first() if hall and p.window else None
         for role, region, dept in p.grants:
             department = Department.objects.get(code=dept) if dept else None
-            org.grant_role(user, role, _region_for(region), actor=ACTOR, department=department, hall=hall,
-                           window=window)
+            org.grant_role(
+                user, role, _region_for(region), actor=ACTOR, department=department, hall=hall, window=window
+            )
         if p.username == "citizen":
-            org.set_applicant_identity(user, actor=ACTOR, id_type=IdType.RESIDENT_ID, id_number=P.CITIZEN_ID,
-                                       name=P.CITIZEN_NAME, phone=P.CITIZEN_PHONE)
+            org.set_applicant_identity(
+                user,
+                actor=ACTOR,
+                id_type=IdType.RESIDENT_ID,
+                id_number=P.CITIZEN_ID,
+                name=P.CITIZEN_NAME,
+                phone=P.CITIZEN_PHONE,
+            )
         elif p.username == "company":
-            org.set_applicant_identity(user, actor=ACTOR, id_type=IdType.USCC, id_number=P.COMPANY_USCC,
-                                       name=P.COMPANY_NAME, phone=P.COMPANY_PHONE,
-                                       legal_rep_name=P.COMPANY_REP_NAME, legal_rep_id=P.COMPANY_REP_ID)
+            org.set_applicant_identity(
+                user,
+                actor=ACTOR,
+                id_type=IdType.USCC,
+                id_number=P.COMPANY_USCC,
+                name=P.COMPANY_NAME,
+                phone=P.COMPANY_PHONE,
+                legal_rep_name=P.COMPANY_REP_NAME,
+                legal_rep_id=P.COMPANY_REP_ID,
+            )
     return P.PERSONAS + approver_personas()
 
 
 def approver_personas() -> list[P.Persona]:
     """One approver per demo department: approver-<department code>."""
     return [
-        P.Persona(f"approver-{d.code}", f"审批人员（{d.name}）", f"Approver, {d.name_en}",
-                  [(Role.APPROVER, d.region.code, d.code)])
+        P.Persona(
+            f"approver-{d.code}",
+            f"审批人员（{d.name}）",
+            f"Approver, {d.name_en}",
+            [(Role.APPROVER, d.region.code, d.code)],
+        )
         for d in Department.objects.select_related("region").order_by("code")
     ]
 

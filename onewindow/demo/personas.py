@@ -46,19 +46,54 @@ def township_code(name: str) -> str:
 
 PERSONAS: list[Persona] = [
     Persona("admin", "系统管理员", "System administrator", [(Role.SYSADMIN, CITY, None)], superuser=True),
-    Persona("clerk", "综合受理窗口（市民中心）", "Comprehensive window clerk, city hall",
-            [(Role.INTAKE_CLERK, CITY, None)], hall="city-hall", window="A01"),
-    Persona("clerk2", "综合受理窗口（廿里镇便民服务中心）", "Comprehensive window clerk, Nianli township hall",
-            [(Role.INTAKE_CLERK, "廿里镇", None)], hall="nianli-hall", window="A01"),
-    Persona("approver", "审批人员（市市场监管局）", "Approver, City Market Regulation",
-            [(Role.APPROVER, CITY, "scjg")]),
-    Persona("approver_other", "审批人员（市自然资源和规划局）", "Approver, City Natural Resources and Planning",
-            [(Role.APPROVER, CITY, "zrgh")]),
-    Persona("delivery", "统一出件窗口（市民中心）", "Delivery window clerk, city hall",
-            [(Role.DELIVERY_CLERK, CITY, None)], hall="city-hall", window="D01"),
-    Persona("supervisor", "效能督查（全市）", "Efficiency supervisor, city-wide", [(Role.SUPERVISOR, CITY, None)]),
-    Persona("agent", "网格代办员（廿里镇）", "Grid agent, Nianli township", [(Role.GRID_AGENT, "廿里镇", None)]),
-    Persona("cataloger", "事项管理员（全市）", "Catalogue administrator, city-wide", [(Role.CATALOG_ADMIN, CITY, None)]),
+    Persona(
+        "clerk",
+        "综合受理窗口（市民中心）",
+        "Comprehensive window clerk, city hall",
+        [(Role.INTAKE_CLERK, CITY, None)],
+        hall="city-hall",
+        window="A01",
+    ),
+    Persona(
+        "clerk2",
+        "综合受理窗口（廿里镇便民服务中心）",
+        "Comprehensive window clerk, Nianli township hall",
+        [(Role.INTAKE_CLERK, "廿里镇", None)],
+        hall="nianli-hall",
+        window="A01",
+    ),
+    Persona(
+        "approver",
+        "审批人员（市市场监管局）",
+        "Approver, City Market Regulation",
+        [(Role.APPROVER, CITY, "scjg")],
+    ),
+    Persona(
+        "approver_other",
+        "审批人员（市自然资源和规划局）",
+        "Approver, City Natural Resources and Planning",
+        [(Role.APPROVER, CITY, "zrgh")],
+    ),
+    Persona(
+        "delivery",
+        "统一出件窗口（市民中心）",
+        "Delivery window clerk, city hall",
+        [(Role.DELIVERY_CLERK, CITY, None)],
+        hall="city-hall",
+        window="D01",
+    ),
+    Persona(
+        "supervisor", "效能督查（全市）", "Efficiency supervisor, city-wide", [(Role.SUPERVISOR, CITY, None)]
+    ),
+    Persona(
+        "agent", "网格代办员（廿里镇）", "Grid agent, Nianli township", [(Role.GRID_AGENT, "廿里镇", None)]
+    ),
+    Persona(
+        "cataloger",
+        "事项管理员（全市）",
+        "Catalogue administrator, city-wide",
+        [(Role.CATALOG_ADMIN, CITY, None)],
+    ),
     Persona("citizen", "申请人（自然人）", "Applicant (citizen)"),
     Persona("company", "申请人（企业）", "Applicant (enterprise)"),
 ]

@@ -14,8 +14,12 @@ class AuditedAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)
-        record(f"admin.{obj._meta.model_name}.{'update' if change else 'create'}", obj, actor=request.user,
-               data={"fields": sorted(form.changed_data)})
+        record(
+            f"admin.{obj._meta.model_name}.{'update' if change else 'create'}",
+            obj,
+            actor=request.user,
+            data={"fields": sorted(form.changed_data)},
+        )
 
     def delete_model(self, request: HttpRequest, obj: Any) -> None:
         record(f"admin.{obj._meta.model_name}.delete", obj, actor=request.user)

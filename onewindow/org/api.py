@@ -61,7 +61,9 @@ def list_regions(
     if parent:
         p = Region.objects.filter(code=parent).first()
         if p is None:
-            raise NotFoundError(bi(f"区划不存在：{parent}", f"No such region: {parent}"), code="region_not_found")
+            raise NotFoundError(
+                bi(f"区划不存在：{parent}", f"No such region: {parent}"), code="region_not_found"
+            )
         qs = qs.filter(parent=p) if not q else Region.objects.subtree(p)
     elif not q:
         qs = qs.filter(parent__isnull=True)
@@ -88,6 +90,12 @@ def list_departments(request: HttpRequest, q: str = "", page: int = 1, page_size
         qs.order_by("code"),
         page,
         size,
-        lambda d: {"code": d.code, "name": d.name, "name_en": d.name_en, "short_name": d.short_name,
-                   "uscc": d.uscc, "region": d.region.code},
+        lambda d: {
+            "code": d.code,
+            "name": d.name,
+            "name_en": d.name_en,
+            "short_name": d.short_name,
+            "uscc": d.uscc,
+            "region": d.region.code,
+        },
     )

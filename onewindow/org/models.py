@@ -39,7 +39,12 @@ class Region(TimeStamped):
     name_en = models.CharField(_("英文名称"), max_length=100, blank=True)
     level = models.PositiveSmallIntegerField(_("层级"), choices=RegionLevel.choices)
     parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children", verbose_name=_("上级")
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+        verbose_name=_("上级"),
     )
 
     objects = RegionQuerySet.as_manager()
@@ -86,10 +91,19 @@ class Department(TimeStamped):
     name_en = models.CharField(_("英文名称"), max_length=200, blank=True)
     short_name = models.CharField(_("简称"), max_length=40, blank=True)
     uscc = models.CharField(_("统一社会信用代码"), max_length=18, unique=True)
-    kind = models.CharField(_("类型"), max_length=10, choices=DepartmentKind.choices, default=DepartmentKind.AGENCY)
-    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="departments", verbose_name=_("区划"))
+    kind = models.CharField(
+        _("类型"), max_length=10, choices=DepartmentKind.choices, default=DepartmentKind.AGENCY
+    )
+    region = models.ForeignKey(
+        Region, on_delete=models.PROTECT, related_name="departments", verbose_name=_("区划")
+    )
     parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children", verbose_name=_("上级部门")
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+        verbose_name=_("上级部门"),
     )
     active = models.BooleanField(_("启用"), default=True)
 
@@ -135,7 +149,12 @@ class Window(TimeStamped):
     number = models.CharField(_("窗口号"), max_length=10)
     kind = models.CharField(_("类型"), max_length=20, choices=WindowKind.choices)
     department = models.ForeignKey(
-        Department, null=True, blank=True, on_delete=models.PROTECT, related_name="windows", verbose_name=_("部门")
+        Department,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="windows",
+        verbose_name=_("部门"),
     )
     active = models.BooleanField(_("启用"), default=True)
 
@@ -168,7 +187,9 @@ class StaffGrant(TimeStamped):
     department = models.ForeignKey(
         Department, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("部门")
     )
-    hall = models.ForeignKey(Hall, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("大厅"))
+    hall = models.ForeignKey(
+        Hall, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("大厅")
+    )
     window = models.ForeignKey(
         Window, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("窗口")
     )
@@ -180,11 +201,13 @@ class StaffGrant(TimeStamped):
         # Two partial constraints instead of nulls_distinct=False, which SQLite does not support.
         constraints = [
             models.UniqueConstraint(
-                fields=["user", "role", "region", "department"], condition=models.Q(department__isnull=False),
+                fields=["user", "role", "region", "department"],
+                condition=models.Q(department__isnull=False),
                 name="org_staffgrant_unique_department",
             ),
             models.UniqueConstraint(
-                fields=["user", "role", "region"], condition=models.Q(department__isnull=True),
+                fields=["user", "role", "region"],
+                condition=models.Q(department__isnull=True),
                 name="org_staffgrant_unique_any_department",
             ),
         ]

@@ -94,7 +94,9 @@ def bump_version() -> None:
     """Called (inside the changing transaction) whenever calendar data changes."""
     from onewindow.core.models import SystemFlag
 
-    flag, _ = SystemFlag.objects.select_for_update().get_or_create(key="workcal.version", defaults={"value": "0"})
+    flag, _ = SystemFlag.objects.select_for_update().get_or_create(
+        key="workcal.version", defaults={"value": "0"}
+    )
     flag.value = str(int(flag.value or "0") + 1)
     flag.save(update_fields=["value", "updated_at"])
     clear_cache()
@@ -116,7 +118,9 @@ def _build(region_code: str | None) -> Calendar:
     overridden: set[date] = set()
     if chain:
         # Apply overrides from the top of the chain down, so the most specific region wins.
-        rows = CalendarDay.objects.filter(region__code__in=chain).values_list("region__code", "date", "is_workday")
+        rows = CalendarDay.objects.filter(region__code__in=chain).values_list(
+            "region__code", "date", "is_workday"
+        )
         for _code, d, is_workday in sorted(rows, key=lambda r: chain.index(r[0])):
             deviations[d] = is_workday
             overridden.add(d)

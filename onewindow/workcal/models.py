@@ -23,7 +23,12 @@ class CalendarDay(TimeStamped):
 
     date = models.DateField(_("日期"))
     region = models.ForeignKey(
-        Region, null=True, blank=True, on_delete=models.CASCADE, related_name="+", verbose_name=_("区划"),
+        Region,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("区划"),
         help_text=_("为空表示全国"),
     )
     is_workday = models.BooleanField(_("工作日"))
@@ -36,10 +41,14 @@ class CalendarDay(TimeStamped):
         ordering = ["date"]
         # Two partial constraints instead of nulls_distinct=False, which SQLite does not support.
         constraints = [
-            models.UniqueConstraint(fields=["date", "region"], condition=models.Q(region__isnull=False),
-                                    name="workcal_day_unique_regional"),
-            models.UniqueConstraint(fields=["date"], condition=models.Q(region__isnull=True),
-                                    name="workcal_day_unique_national"),
+            models.UniqueConstraint(
+                fields=["date", "region"],
+                condition=models.Q(region__isnull=False),
+                name="workcal_day_unique_regional",
+            ),
+            models.UniqueConstraint(
+                fields=["date"], condition=models.Q(region__isnull=True), name="workcal_day_unique_national"
+            ),
         ]
 
     def __str__(self) -> str:

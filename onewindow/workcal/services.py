@@ -39,23 +39,39 @@ def seed_from_chinese_calendar(*, actor: Actor) -> int:
     rows = []
     for d, holiday in cc.holidays.items():
         if d.weekday() < 5 and d not in existing:
-            rows.append(CalendarDay(date=d, is_workday=False, name=_holiday_name(holiday), source=DaySource.SEED))
+            rows.append(
+                CalendarDay(date=d, is_workday=False, name=_holiday_name(holiday), source=DaySource.SEED)
+            )
     for d, name in cc.workdays.items():
         if d.weekday() >= 5 and d not in existing:
-            rows.append(CalendarDay(date=d, is_workday=True, name=f"{_holiday_name(name)}调休", source=DaySource.SEED))
+            rows.append(
+                CalendarDay(date=d, is_workday=True, name=f"{_holiday_name(name)}调休", source=DaySource.SEED)
+            )
     CalendarDay.objects.bulk_create(rows, batch_size=1000)
     known = set(CalendarYear.objects.values_list("year", flat=True))
-    CalendarYear.objects.bulk_create([CalendarYear(year=y, source=DaySource.SEED) for y in years if y not in known])
+    CalendarYear.objects.bulk_create(
+        [CalendarYear(year=y, source=DaySource.SEED) for y in years if y not in known]
+    )
     if rows or set(years) - known:
-        record("workcal.seed", actor=actor, object_type="workcal.calendar", object_id="national",
-               data={"rows": len(rows), "years": [min(years), max(years)]})
+        record(
+            "workcal.seed",
+            actor=actor,
+            object_type="workcal.calendar",
+            object_id="national",
+            data={"rows": len(rows), "years": [min(years), max(years)]},
+        )
         _changed()
     return len(rows)
 
 
 _NAMES = {
-    "New Year's Day": "元旦", "Spring Festival": "春节", "Tomb-sweeping Day": "清明节", "Labour Day": "劳动节",
-    "Dragon Boat Festival": "端午节", "National Day": "国庆节", "Mid-autumn Festival": "中秋节",
+    "New Year's Day": "元旦",
+    "Spring Festival": "春节",
+    "Tomb-sweeping Day": "清明节",
+    "Labour Day": "劳动节",
+    "Dragon Boat Festival": "端午节",
+    "National Day": "国庆节",
+    "Mid-autumn Festival": "中秋节",
     "Anti-Fascist 70th Day": "抗战胜利70周年纪念日",
 }
 
@@ -68,13 +84,20 @@ def _holiday_name(h: object) -> str:
 
 
 @transaction.atomic
-def set_day(d: date, is_workday: bool, *, actor: Actor, region: Region | None = None, name: str = "") -> CalendarDay:
+def set_day(
+    d: date, is_workday: bool, *, actor: Actor, region: Region | None = None, name: str = ""
+) -> CalendarDay:
     """Enter (or change) one date for a region (or nationally). Audited; due dates follow."""
     row, created = CalendarDay.objects.update_or_create(
         date=d, region=region, defaults={"is_workday": is_workday, "name": name, "source": DaySource.ADMIN}
     )
-    record("workcal.day.set", row, actor=actor, object_id=f"{region.code if region else 'national'}:{d}",
-           data={"date": d.isoformat(), "is_workday": is_workday, "name": name, "created": created})
+    record(
+        "workcal.day.set",
+        row,
+        actor=actor,
+        object_id=f"{region.code if region else 'national'}:{d}",
+        data={"date": d.isoformat(), "is_workday": is_workday, "name": name, "created": created},
+    )
     _changed()
     return row
 
@@ -83,8 +106,13 @@ def set_day(d: date, is_workday: bool, *, actor: Actor, region: Region | None = 
 def clear_day(d: date, *, actor: Actor, region: Region | None = None) -> bool:
     deleted, _ = CalendarDay.objects.filter(date=d, region=region).delete()
     if deleted:
-        record("workcal.day.clear", actor=actor, object_type="workcal.calendarday",
-               object_id=f"{region.code if region else 'national'}:{d}", data={"date": d.isoformat()})
+        record(
+            "workcal.day.clear",
+            actor=actor,
+            object_type="workcal.calendarday",
+            object_id=f"{region.code if region else 'national'}:{d}",
+            data={"date": d.isoformat()},
+        )
         _changed()
     return bool(deleted)
 
@@ -109,8 +137,11 @@ class Status:
     @property
     def message(self) -> str:
         if self.warn:
-            return (f"{self.today.year + 1} 年节假日安排尚未录入：{self.today.year + 1} 年的到期日按周一至周五临时计算 / "
-                    f"next year's ({self.today.year + 1}) holidays are missing: due dates in it are provisional")
+            y = self.today.year + 1
+            return (
+                f"{y} 年节假日安排尚未录入：{y} 年的到期日按周一至周五临时计算 / "
+                f"next year's ({y}) holidays are missing: due dates in it are provisional"
+            )
         return "ok"
 
 

@@ -12,7 +12,13 @@ from onewindow.audit.services import record, verify
 
 def _entries(n: int) -> None:
     for i in range(n):
-        record("test.action", actor="tester", object_type="test.thing", object_id=str(i), data={"i": i, "名": "值"})
+        record(
+            "test.action",
+            actor="tester",
+            object_type="test.thing",
+            object_id=str(i),
+            data={"i": i, "名": "值"},
+        )
 
 
 @pytest.mark.django_db

@@ -39,7 +39,15 @@ _CATALOGUE: dict[str, Any] = {
         {
             "code": "immediate",
             "name": "即办",
-            "steps": [{"seq": 1, "name": "受理即办", "departments": [], "limit_workdays": 0.5, "actions": ["approve"]}],
+            "steps": [
+                {
+                    "seq": 1,
+                    "name": "受理即办",
+                    "departments": [],
+                    "limit_workdays": 0.5,
+                    "actions": ["approve"],
+                }
+            ],
         },
     ],
     "items": [
@@ -93,18 +101,50 @@ _CATALOGUE: dict[str, Any] = {
             "hand_written": True,
             "process_template": "review-decide-5",
             "form_schema": [
-                {"name": "company_name", "label_zh": "企业名称", "label_en": "Company name", "type": "text",
-                 "required": True, "max_length": 100},
-                {"name": "capital", "label_zh": "注册资本（万元）", "type": "decimal", "required": True, "min": 0},
-                {"name": "kind", "label_zh": "企业类型", "type": "choice", "required": True,
-                 "choices": [{"value": "llc", "label_zh": "有限责任公司", "label_en": "Limited liability company"}]},
+                {
+                    "name": "company_name",
+                    "label_zh": "企业名称",
+                    "label_en": "Company name",
+                    "type": "text",
+                    "required": True,
+                    "max_length": 100,
+                },
+                {
+                    "name": "capital",
+                    "label_zh": "注册资本（万元）",
+                    "type": "decimal",
+                    "required": True,
+                    "min": 0,
+                },
+                {
+                    "name": "kind",
+                    "label_zh": "企业类型",
+                    "type": "choice",
+                    "required": True,
+                    "choices": [
+                        {"value": "llc", "label_zh": "有限责任公司", "label_en": "Limited liability company"}
+                    ],
+                },
             ],
             "faq": [{"q": "企业名称需要预先核准吗？", "a": "不需要，可在申请时自主申报。"}],
             "materials": [
-                {"seq": 1, "name": "公司登记（备案）申请书", "required": True, "form": "either", "originals": 1,
-                 "copies": 0, "accept_standard": "由法定代表人签署", "source": "applicant"},
+                {
+                    "seq": 1,
+                    "name": "公司登记（备案）申请书",
+                    "required": True,
+                    "form": "either",
+                    "originals": 1,
+                    "copies": 0,
+                    "accept_standard": "由法定代表人签署",
+                    "source": "applicant",
+                },
                 {"seq": 2, "name": "法定代表人身份证", "source": "licence:JMSFZ"},
-                {"seq": 3, "name": "住所证明", "condition": "kind == llc", "source": "data:real_estate.owner,address"},
+                {
+                    "seq": 3,
+                    "name": "住所证明",
+                    "condition": "kind == llc",
+                    "source": "data:real_estate.owner,address",
+                },
                 {"seq": 4, "name": "承诺书", "form": "paper", "source": "pledge"},
             ],
             "outputs": [{"seq": 1, "name": "营业执照", "kind": "licence", "licence_type": "YYZZ"}],
@@ -165,14 +205,22 @@ _CATALOGUE: dict[str, Any] = {
             "max_visits": 0,
             "state": "active",
             "form_schema": [
-                {"name": "company_name", "label_zh": "企业名称", "type": "text", "required": True,
-                 "maps_to": [f"{SCJG_ITEM}.company_name", f"{GONGAN_ITEM}.company_name"]},
+                {
+                    "name": "company_name",
+                    "label_zh": "企业名称",
+                    "type": "text",
+                    "required": True,
+                    "maps_to": [f"{SCJG_ITEM}.company_name", f"{GONGAN_ITEM}.company_name"],
+                },
             ],
             "stages": [
-                {"seq": 1, "name": "设立登记", "limit_workdays": 0.5,
-                 "members": [{"item": SCJG_ITEM, "optional": False, "depends_on": []}]},
-                {"seq": 2, "name": "同步办理",
-                 "members": [{"item": GONGAN_ITEM, "depends_on": [SCJG_ITEM]}]},
+                {
+                    "seq": 1,
+                    "name": "设立登记",
+                    "limit_workdays": 0.5,
+                    "members": [{"item": SCJG_ITEM, "optional": False, "depends_on": []}],
+                },
+                {"seq": 2, "name": "同步办理", "members": [{"item": GONGAN_ITEM, "depends_on": [SCJG_ITEM]}]},
             ],
         },
     ],
@@ -187,7 +235,11 @@ def region(db: None) -> Region:
 @pytest.fixture
 def departments(region: Region) -> dict[str, Department]:
     scjg = Department.objects.create(
-        code="scjg", name="衢州市市场监督管理局", short_name="市场监管", uscc="11330800002589001X", region=region
+        code="scjg",
+        name="衢州市市场监督管理局",
+        short_name="市场监管",
+        uscc="11330800002589001X",
+        region=region,
     )
     gongan = Department.objects.create(
         code="gongan", name="衢州市公安局", short_name="公安", uscc="113308000025890028", region=region

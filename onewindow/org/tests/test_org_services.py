@@ -17,7 +17,11 @@ def test_regions_form_a_tree_from_their_codes(city: dict[str, Any]):
     assert village.parent.parent.name == "衢江区"
     assert [a.name for a in village.ancestors()] == ["浙江省", "衢州市", "衢江区", "廿里镇"]
     county = Region.objects.get(name="衢江区")
-    assert set(Region.objects.subtree(county).values_list("name", flat=True)) == {"衢江区", "廿里镇", "黄泥畈村"}
+    assert set(Region.objects.subtree(county).values_list("name", flat=True)) == {
+        "衢江区",
+        "廿里镇",
+        "黄泥畈村",
+    }
 
 
 def test_a_region_without_its_parent_is_refused(city: dict[str, Any]):
@@ -34,8 +38,9 @@ def test_upserting_regions_again_duplicates_nothing(city: dict[str, Any]):
 
 def test_a_department_needs_a_valid_uscc(city: dict[str, Any]):
     with pytest.raises(InvalidError) as exc:
-        org.save_department(actor="test", code="bad", name="某局", uscc="11330800002589001A",
-                            region=city["regions"]["衢州市"])
+        org.save_department(
+            actor="test", code="bad", name="某局", uscc="11330800002589001A", region=city["regions"]["衢州市"]
+        )
     body = exc.value.as_dict()["error"]
     assert "uscc" in body["fields"]
     assert "校验" in body["message"]

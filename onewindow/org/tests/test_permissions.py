@@ -4,7 +4,14 @@ from typing import Any
 
 import pytest
 
-from onewindow.core.permissions import PermissionDeniedError, department_ids, has_role, region_q, require, roles
+from onewindow.core.permissions import (
+    PermissionDeniedError,
+    department_ids,
+    has_role,
+    region_q,
+    require,
+    roles,
+)
 from onewindow.core.roles import Role
 from onewindow.org.models import Region
 

@@ -68,7 +68,10 @@ def test_the_command_prints_due_dates_and_provisional():
 
 
 # Properties on an in-memory calendar with the seeded data's shape: no database per example.
-HOLIDAYS = {date(2026, 10, d): False for d in range(1, 8)} | {date(2026, 10, 10): True, date(2026, 9, 20): True}
+HOLIDAYS = {date(2026, 10, d): False for d in range(1, 8)} | {
+    date(2026, 10, 10): True,
+    date(2026, 9, 20): True,
+}
 CAL = Calendar(None, dict(HOLIDAYS), frozenset(range(2004, 2027)))
 
 dates = st.dates(min_value=date(1900, 1, 1), max_value=date(2200, 12, 31))

@@ -17,6 +17,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **opts: Any) -> None:
         result = verify()
         if not result.ok:
-            raise CommandError(f"audit chain broken at entry #{result.broken_seq}: {result.reason} "
-                               f"({result.checked} entries verified before it)")
+            raise CommandError(
+                f"audit chain broken at entry #{result.broken_seq}: {result.reason} "
+                f"({result.checked} entries verified before it)"
+            )
         self.stdout.write(f"audit chain ok: {result.checked} entries")

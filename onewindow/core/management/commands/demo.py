@@ -27,7 +27,9 @@ class Command(BaseCommand):
         items = ServiceItem.objects.filter(state=ItemState.ACTIVE).count()
         bundles = Bundle.objects.filter(state=ItemState.ACTIVE).count()
         loaded = "loaded" if report.catalog else "already loaded, unchanged"
-        self.stdout.write(f"Demo city 衢州市: {items} active items, {bundles} bundles ({loaded}, {took:.1f}s).")
+        self.stdout.write(
+            f"Demo city 衢州市: {items} active items, {bundles} bundles ({loaded}, {took:.1f}s)."
+        )
         self.stdout.write("")
         self.stdout.write("Personas (demo only; password = username + '-demo'):")
         for p in report.personas:

@@ -22,8 +22,19 @@ class Command(BaseCommand):
         self.stdout.write(f"OneWindow: http://{bind}/  (Ctrl+C to stop)")
         self.stdout.flush()
         argv = [
-            sys.executable, "-m", "gunicorn", "onewindow.wsgi:application",
-            "--bind", bind, "--workers", str(opts["workers"]), "--access-logfile", "-",
-            "--timeout", "60", "--graceful-timeout", "10",
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "onewindow.wsgi:application",
+            "--bind",
+            bind,
+            "--workers",
+            str(opts["workers"]),
+            "--access-logfile",
+            "-",
+            "--timeout",
+            "60",
+            "--graceful-timeout",
+            "10",
         ]
         os.execv(sys.executable, argv)

@@ -29,7 +29,9 @@ class Command(BaseCommand):
             years = st.known_years
             span = f"{years[0]}–{years[-1]}" if years else "none"
             self.stdout.write(f"known years: {span} ({len(years)})")
-            self.stdout.write(f"next year ({st.today.year + 1}): {'missing' if st.next_year_missing else 'known'}")
+            self.stdout.write(
+                f"next year ({st.today.year + 1}): {'missing' if st.next_year_missing else 'known'}"
+            )
             if st.warn:
                 self.stdout.write(f"WARNING: {st.message}")
             return

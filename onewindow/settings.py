@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "onewindow.audit",
     "onewindow.catalog",
     "onewindow.workcal",
+    "onewindow.cases",
 ]
 
 MIDDLEWARE = [
@@ -199,6 +200,10 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.getenv("LOG_LEVEL", "WARNING")},
 }
+
+# Uploaded materials: the largest file accepted (bytes).
+ONEWINDOW_UPLOAD_MAX_BYTES = envint("ONEWINDOW_UPLOAD_MAX_BYTES", str(10 * 1024 * 1024))
+DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 
 # Catalogue import limit: rows above this are refused to keep imports bounded in memory.
 ONEWINDOW_IMPORT_MAX_ROWS = envint("ONEWINDOW_IMPORT_MAX_ROWS", "200000")

@@ -1,0 +1,1356 @@
+"""Case transitions (DESIGN §5): each one a service function, atomic, audited, and recorded as a
+case event; the current state is re-checked under a row lock, so double clicks and two clerks
+at once cannot corrupt a case (the loser gets a 409 with the current status)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from onewindow.audit.services import record
+from onewindow.cases import clock
+from onewindow.cases.models import (
+    CLOCK_STATUSES,
+    IN_PERSON_CHANNELS,
+    OPEN_STATUSES,
+    Application,
+    Case,
+    CaseEvent,
+    CaseMaterial,
+    CaseSequence,
+    CaseStatus,
+    Channel,
+    Delivery,
+    DeliveryMethod,
+    MaterialStatus,
+    Outcome,
+    SatisfiedBy,
+    SuspensionKind,
+    WorkItem,
+    WorkItemStatus,
+)
+from onewindow.cases.uploads import check_upload
+from onewindow.catalog.formschema import clean_form_data, condition_holds
+from onewindow.catalog.models import HandleScope, ItemState, ProcessAction, ServiceItem
+from onewindow.core.errors import (
+    ConflictError,
+    ForbiddenError,
+    InvalidError,
+    NotFoundError,
+    from_validation_error,
+)
+from onewindow.core.i18n import bi
+from onewindow.core.permissions import PermissionDeniedError, grants, has_role
+from onewindow.core.roles import Role
+from onewindow.core.validators import validate_mobile, validate_resident_id, validate_uscc
+from onewindow.org.models import LEVEL_DIGITS, ApplicantProfile, Hall, IdType, Region, Window
+
+Actor = AbstractBaseUser | str | None
+
+# Hooks for later apps: fill materials from shared data or licences at acceptance, and issue
+# outputs (licences) when a case is approved. Each is called inside the transition's transaction.
+material_resolvers: list[Callable[[Case, Actor], None]] = []
+output_producers: list[Callable[[Case, Actor], None]] = []
+
+
+# ---------------------------------------------------------------------------------------------
+# Plumbing
+
+
+def _user(actor: Actor) -> AbstractBaseUser | None:
+    return actor if isinstance(actor, AbstractBaseUser) else None
+
+
+def _actor_name(actor: Actor) -> str:
+    if actor is None:
+        return "system"
+    return actor if isinstance(actor, str) else actor.get_username()
+
+
+def _is_system(actor: Actor) -> bool:
+    """Internal callers (worker, CLI, demo, tests) pass a name instead of a user."""
+    return not isinstance(actor, AbstractBaseUser)
+
+
+def _conflict(case: Case, action: str) -> ConflictError:
+    label = CaseStatus(case.status).label
+    return ConflictError(
+        bi(
+            f"办件 {case.number} 当前状态为「{label}」，不能{ACTION_ZH.get(action, action)}",
+            f"Case {case.number} is {case.status}: cannot {action.replace('_', ' ')}",
+        ),
+        code="invalid_transition",
+        extra={"status": case.status},
+    )
+
+
+ACTION_ZH = {
+    "accept": "受理",
+    "not_accept": "不予受理",
+    "correction_notice": "一次性告知",
+    "receive_correction": "接收补正材料",
+    "claim": "认领",
+    "decide": "作出决定",
+    "request_correction": "要求补正",
+    "special_procedure": "启动特别程序",
+    "resume": "恢复办理",
+    "extend": "延长期限",
+    "produce_outputs": "出证",
+    "deliver": "送达",
+    "withdraw": "撤回",
+    "close": "归档",
+    "terminate": "终止",
+    "deem_accept": "视为受理",
+}
+
+
+def _lock(case: Case | str, allowed: Iterable[str], action: str) -> Case:
+    """The case re-read under a row lock; ConflictError (409) when its status does not allow
+    `action`. SQLite's IMMEDIATE transactions serialise writers; PostgreSQL locks the row."""
+    number = case if isinstance(case, str) else case.number
+    locked = (
+        Case.objects.select_for_update()
+        .select_related("item", "handling_region", "accept_region", "handling_department")
+        .filter(number=number)
+        .first()
+    )
+    if locked is None:
+        raise NotFoundError(bi(f"办件不存在：{number}", f"No such case: {number}"), code="case_not_found")
+    if locked.status not in allowed:
+        raise _conflict(locked, action)
+    return locked
+
+
+def _save(case: Case, fields: Iterable[str]) -> None:
+    case.row_version += 1
+    case.save(update_fields=[*set(fields), "row_version", "updated_at"])
+
+
+def _event(
+    case: Case,
+    kind: str,
+    actor: Actor,
+    *,
+    from_status: str = "",
+    reason: str = "",
+    payload: dict[str, Any] | None = None,
+    visit: bool = False,
+    at: Any = None,
+) -> CaseEvent:
+    if visit:
+        case.visits += 1
+    ev = CaseEvent.objects.create(
+        case=case,
+        at=at or timezone.now(),
+        actor=_user(actor),
+        actor_name=_actor_name(actor),
+        kind=kind,
+        from_status=from_status,
+        to_status=case.status,
+        reason=reason,
+        payload=payload or {},
+        visit=visit,
+    )
+    record(
+        f"cases.{kind}",
+        case,
+        actor=actor,
+        data={
+            "from": from_status,
+            "to": case.status,
+            "visit": visit,
+            **({"reason": reason} if reason else {}),
+        },
+    )
+    return ev
+
+
+def _today() -> date:
+    return timezone.localdate()
+
+
+def _deny(detail: str = "") -> PermissionDeniedError:
+    return PermissionDeniedError(detail=detail)
+
+
+# ---------------------------------------------------------------------------------------------
+# Who may act on a case
+
+
+def may_handle_intake(actor: Actor, case: Case) -> bool:
+    """Intake decisions: a comprehensive-window clerk whose scope covers where the case was
+    received, or an approver of the handling department (online pre-review)."""
+    if _is_system(actor):
+        return True
+    return has_role(actor, Role.INTAKE_CLERK, region=case.accept_region.code) or has_role(
+        actor, Role.APPROVER, region=case.handling_region.code, department=case.handling_department_id
+    )
+
+
+def may_approve(actor: Actor, work_item: WorkItem) -> bool:
+    if _is_system(actor):
+        return True
+    return has_role(actor, Role.APPROVER, region=work_item.region.code, department=work_item.department_id)
+
+
+def may_deliver(actor: Actor, case: Case) -> bool:
+    if _is_system(actor):
+        return True
+    region = case.deliver_hall.region.code if case.deliver_hall_id else case.accept_region.code
+    return has_role(actor, Role.DELIVERY_CLERK, region=region) or has_role(
+        actor, Role.DELIVERY_CLERK, region=case.handling_region.code
+    )
+
+
+def is_own_case(actor: Actor, case: Case) -> bool:
+    user = _user(actor)
+    if user is None:
+        return False
+    if case.applicant_user_id == user.pk:
+        return True
+    profile = ApplicantProfile.objects.filter(user=user).first()
+    return profile is not None and profile.id_number == case.applicant_id_number
+
+
+# ---------------------------------------------------------------------------------------------
+# Submission
+
+
+@dataclass
+class ApplicantIn:
+    id_type: str
+    id_number: str
+    name: str
+    phone: str = ""
+    legal_rep_name: str = ""
+
+
+@dataclass
+class MaterialIn:
+    """What the clerk (or applicant) says about one material at intake."""
+
+    seq: int
+    satisfied_by: str = ""  # upload | paper | pledge
+    status: str = ""  # ok | missing | defective; defaults follow satisfied_by
+    reason: str = ""
+    file: UploadedFile | None = None
+
+
+@dataclass
+class SubmitResult:
+    case: Case
+    created: bool = True
+    notes: list[str] = field(default_factory=list)
+
+
+def validate_applicant(applicant: ApplicantIn) -> ApplicantIn:
+    """Checks the ID number (GB 11643) or USCC (GB 32100) and the phone; 422 naming the field."""
+    errors: dict[str, list[Any]] = {}
+    number = applicant.id_number.strip() if applicant.id_number else ""
+    try:
+        if applicant.id_type == IdType.RESIDENT_ID:
+            number = validate_resident_id(number).number
+        elif applicant.id_type == IdType.USCC:
+            number = validate_uscc(number)
+        else:
+            errors["applicant.id_type"] = [
+                bi("证件类型应为 resident_id 或 uscc", "id_type must be resident_id or uscc")
+            ]
+    except ValidationError as exc:
+        errors["applicant.id_number"] = from_validation_error(exc).fields["__all__"]
+    name = (applicant.name or "").strip()
+    if not name:
+        errors["applicant.name"] = [bi("申请人名称必填", "the applicant's name is required")]
+    elif len(name) > 100:
+        errors["applicant.name"] = [bi("申请人名称过长", "the applicant's name is too long")]
+    phone = applicant.phone
+    if phone:
+        try:
+            phone = validate_mobile(phone)
+        except ValidationError as exc:
+            errors["applicant.phone"] = from_validation_error(exc).fields["__all__"]
+    if errors:
+        first = next(iter(errors))
+        raise InvalidError(bi(f"申请人信息有误：{first}", f"Invalid applicant: {first}"), fields=errors)
+    return ApplicantIn(
+        applicant.id_type, number, name, phone or "", (applicant.legal_rep_name or "").strip()[:50]
+    )
+
+
+def _scope_region(handling: Region, scope: str) -> str:
+    """The 12-digit code whose subtree may accept an item of this 通办 scope."""
+    level = {HandleScope.HALL: 99, HandleScope.COUNTY: 3, HandleScope.CITY: 2, HandleScope.PROVINCE: 1}[scope]
+    if level >= handling.level or scope == HandleScope.HALL:
+        return handling.code
+    return handling.code[: LEVEL_DIGITS[level]].ljust(12, "0")
+
+
+def check_handle_scope(item: ServiceItem, accept_region: Region, handling_region: Region) -> None:
+    """通办: an item may be accepted anywhere inside its scope around the handling region."""
+    scope_code = _scope_region(handling_region, item.handle_scope)
+    scope = Region(code=scope_code, level=_level_of(scope_code))
+    if item.handle_scope == HandleScope.HALL:
+        ok = accept_region.code == handling_region.code
+    else:
+        ok = scope.contains(accept_region)
+    if not ok:
+        raise ForbiddenError(
+            bi(
+                f"事项「{item.name}」的通办范围为{HandleScope(item.handle_scope).label}，不能在{accept_region.name}受理",
+                f"Item {item.code} may be accepted only within its scope ({item.handle_scope}), "
+                f"not in {accept_region.code}",
+            ),
+            code="outside_handle_scope",
+        )
+
+
+def _level_of(code: str) -> int:
+    from onewindow.org.services import level_of
+
+    return level_of(code)
+
+
+def _next_number(region_code: str, day: date) -> str:
+    """Readable, unique under concurrency: 330803-20261128-00012. The counter row is updated
+    first, so its lock (PostgreSQL) or the write lock (SQLite) orders concurrent submissions."""
+    prefix = f"{region_code[:6]}-{day:%Y%m%d}"
+    if not CaseSequence.objects.filter(prefix=prefix).update(last=F("last") + 1):
+        try:
+            with transaction.atomic():
+                CaseSequence.objects.create(prefix=prefix, last=1)
+        except IntegrityError:
+            CaseSequence.objects.filter(prefix=prefix).update(last=F("last") + 1)
+    last = CaseSequence.objects.filter(prefix=prefix).values_list("last", flat=True).get()
+    return f"{prefix}-{last:05d}"
+
+
+def _clerk_post(actor: Actor) -> tuple[Hall | None, Window | None]:
+    for g in grants(_user(actor)):
+        if g.role == Role.INTAKE_CLERK and g.hall_id:
+            hall = Hall.objects.select_related("region").get(pk=g.hall_id)
+            window = Window.objects.filter(pk=g.window_id).first() if g.window_id else None
+            return hall, window
+    return None, None
+
+
+def _authorize_submit(actor: Actor, channel: str, applicant: ApplicantIn, hall: Hall | None) -> None:
+    if _is_system(actor):
+        return
+    if channel in (Channel.WINDOW, Channel.KIOSK, Channel.POST):
+        if not has_role(actor, Role.INTAKE_CLERK, region=hall.region.code if hall else None):
+            raise _deny("intake clerk required")
+    elif channel == Channel.GRID:
+        if not has_role(actor, Role.GRID_AGENT):
+            raise _deny("grid agent required")
+    elif channel == Channel.API:
+        if not has_role(actor, Role.INTAKE_CLERK):
+            raise _deny("intake clerk required")
+    else:  # online / mobile: applicants apply for themselves
+        profile = ApplicantProfile.objects.filter(user=_user(actor)).first()
+        if profile is None or profile.id_number != applicant.id_number:
+            raise ForbiddenError(
+                bi(
+                    "网上申请只能以本人（本单位）身份提交",
+                    "Online applications can only be made for yourself",
+                ),
+                code="not_own_identity",
+            )
+
+
+def _build_materials(
+    case: Case, item: ServiceItem, form_data: dict[str, Any], given: dict[int, MaterialIn]
+) -> list[CaseMaterial]:
+    rows: list[CaseMaterial] = []
+    errors: dict[str, list[Any]] = {}
+    reqs = list(item.materials.all())
+    known = {r.seq for r in reqs}
+    for seq in given:
+        if seq not in known:
+            errors[f"materials.{seq}"] = [bi("事项没有这一材料", "no such material for this item")]
+    for req in reqs:
+        applies = condition_holds(req.condition, form_data)
+        if not applies:
+            continue
+        m = CaseMaterial(
+            case=case, requirement=req, seq=req.seq, name=req.name, required=req.required, source=req.source
+        )
+        kind = req.source_kind
+        g = given.get(req.seq)
+        if kind == "pledge":
+            m.satisfied_by, m.status = SatisfiedBy.PLEDGE, MaterialStatus.OK
+        elif kind == "exempt":
+            m.satisfied_by, m.status = SatisfiedBy.EXEMPT, MaterialStatus.OK
+        elif kind in ("data", "licence") and not (g and g.satisfied_by):
+            m.status = MaterialStatus.TO_SUPPLY
+        if g is not None and g.satisfied_by:
+            if g.satisfied_by not in (SatisfiedBy.UPLOAD, SatisfiedBy.PAPER, SatisfiedBy.PLEDGE):
+                errors[f"materials.{req.seq}.satisfied_by"] = [
+                    bi("提交方式应为 upload、paper 或 pledge", "satisfied_by must be upload, paper or pledge")
+                ]
+                continue
+            m.satisfied_by = g.satisfied_by
+            m.status = g.status or MaterialStatus.OK
+            m.reason = (g.reason or "")[:300]
+            if g.satisfied_by == SatisfiedBy.UPLOAD:
+                if g.file is None:
+                    errors[f"materials.{req.seq}.file"] = [
+                        bi("请上传文件", "a file is required for an upload")
+                    ]
+                    continue
+                try:
+                    info = check_upload(g.file)
+                except InvalidError as exc:
+                    errors[f"materials.{req.seq}.file"] = [exc.message]
+                    continue
+                m.file = g.file
+                m.file_name = info.name
+                m.file_hash = info.sha256
+                m.file_size = info.size
+                m.content_type = info.content_type
+        elif g is not None and g.status in (MaterialStatus.DEFECTIVE, MaterialStatus.MISSING):
+            m.status, m.reason = g.status, (g.reason or "")[:300]
+        if m.status not in MaterialStatus.values:
+            errors[f"materials.{req.seq}.status"] = [bi("材料状态无效", "invalid material status")]
+        rows.append(m)
+    if errors:
+        raise InvalidError(bi("材料信息有误", "Invalid materials"), fields=errors)
+    return rows
+
+
+def active_item(code: str) -> ServiceItem:
+    item = (
+        ServiceItem.objects.select_related("department__region", "process_template")
+        .filter(code=code, state=ItemState.ACTIVE)
+        .first()
+    )
+    if item is None:
+        raise NotFoundError(
+            bi(f"事项不存在或未启用：{code}", f"No active service item: {code}"), code="item_not_found"
+        )
+    return item
+
+
+@transaction.atomic
+def submit_case(
+    *,
+    actor: Actor,
+    item: ServiceItem | str,
+    applicant: ApplicantIn,
+    channel: str,
+    form_data: dict[str, Any] | None = None,
+    materials: Iterable[MaterialIn] = (),
+    accept_hall: Hall | None = None,
+    deliver_hall: Hall | None = None,
+    delivery_method: str | None = None,
+    delivery_address: str = "",
+    delegation: str = "",
+) -> Case:
+    """Submit an application for one item through any channel (DESIGN §5: — → SUBMITTED).
+
+    At a window the clerk's hall is where the case is received and, by default, delivered;
+    the item's 通办 scope must cover that hall. Nothing is saved when any input is invalid."""
+    if isinstance(item, str):
+        item = active_item(item)
+    if channel not in Channel.values:
+        raise InvalidError(
+            bi(f"渠道无效：{channel}", f"Unknown channel: {channel}"),
+            fields={"channel": [bi("取值无效", "invalid value")]},
+        )
+    applicant = validate_applicant(applicant)
+    cleaned = clean_form_data(item.form_schema or [], form_data)
+    window = None
+    if (
+        accept_hall is None
+        and channel in (Channel.WINDOW, Channel.KIOSK, Channel.POST)
+        and not _is_system(actor)
+    ):
+        accept_hall, window = _clerk_post(actor)
+        if accept_hall is None:
+            raise ForbiddenError(
+                bi("您没有在服务大厅的受理窗口岗位", "You are not posted at a hall's window"),
+                code="no_window",
+            )
+    _authorize_submit(actor, channel, applicant, accept_hall)
+    handling_region = item.department.region
+    accept_region = accept_hall.region if accept_hall else handling_region
+    if channel == Channel.GRID:
+        agent_regions = [g for g in grants(_user(actor)) if g.role == Role.GRID_AGENT]
+        if agent_regions:
+            accept_region = Region.objects.get(code=agent_regions[0].region_code)
+        if not delegation.strip():
+            raise InvalidError(
+                bi("网格代办须填写委托记录", "A grid agent needs the villager's delegation"),
+                fields={"delegation": [bi("必填", "required")]},
+            )
+    check_handle_scope(item, accept_region, handling_region)
+    method = delivery_method or (DeliveryMethod.WINDOW if accept_hall else DeliveryMethod.ELECTRONIC)
+    if method not in DeliveryMethod.values:
+        raise InvalidError(
+            bi("送达方式无效", "Invalid delivery method"),
+            fields={"delivery_method": [bi("取值无效", "invalid value")]},
+        )
+    if method == DeliveryMethod.COURIER and not delivery_address.strip():
+        raise InvalidError(
+            bi("邮寄送达须填写地址", "Courier delivery needs an address"),
+            fields={"delivery_address": [bi("必填", "required")]},
+        )
+    now = timezone.now()
+    user = _user(actor)
+    application = Application.objects.create(channel=channel, submitted_by=user)
+    profile_user = (
+        ApplicantProfile.objects.filter(id_number=applicant.id_number)
+        .values_list("user_id", flat=True)
+        .first()
+    )
+    case = Case(
+        number=_next_number(accept_region.code, timezone.localdate(now)),
+        application=application,
+        item=item,
+        applicant_type=applicant.id_type,
+        applicant_id_number=applicant.id_number,
+        applicant_name=applicant.name,
+        applicant_phone=applicant.phone,
+        legal_rep_name=applicant.legal_rep_name,
+        applicant_user_id=profile_user,
+        agent=user if channel == Channel.GRID else None,
+        delegation=delegation.strip()[:200],
+        channel=channel,
+        accept_hall=accept_hall,
+        accept_window=window,
+        accept_region=accept_region,
+        handling_department=item.department,
+        handling_region=handling_region,
+        deliver_hall=deliver_hall or accept_hall,
+        delivery_method=method,
+        delivery_address=delivery_address.strip()[:300],
+        form_data=cleaned,
+        status=CaseStatus.SUBMITTED,
+        received_at=now,
+        created_by=user,
+    )
+    case.save()
+    CaseMaterial.objects.bulk_create(_build_materials(case, item, cleaned, {m.seq: m for m in materials}))
+    _event(
+        case,
+        "submit",
+        actor,
+        payload={"channel": channel, "item": item.code, "version": item.version},
+        visit=channel in IN_PERSON_CHANNELS,
+        at=now,
+    )
+    if case.visits:
+        _save(case, ["visits"])
+    return case
+
+
+# ---------------------------------------------------------------------------------------------
+# Intake decisions
+
+
+def _missing(case: Case) -> list[CaseMaterial]:
+    return [
+        m
+        for m in case.materials.all()
+        if m.required
+        and m.status in (MaterialStatus.MISSING, MaterialStatus.DEFECTIVE, MaterialStatus.TO_SUPPLY)
+    ]
+
+
+def _apply_material_updates(case: Case, updates: Iterable[MaterialIn]) -> None:
+    by_seq = {m.seq: m for m in case.materials.all()}
+    errors: dict[str, list[Any]] = {}
+    changed = []
+    for u in updates:
+        m = by_seq.get(u.seq)
+        if m is None:
+            errors[f"materials.{u.seq}"] = [bi("办件没有这一材料", "no such material on this case")]
+            continue
+        if u.satisfied_by:
+            if u.satisfied_by not in (SatisfiedBy.UPLOAD, SatisfiedBy.PAPER, SatisfiedBy.PLEDGE):
+                errors[f"materials.{u.seq}.satisfied_by"] = [
+                    bi("提交方式应为 upload、paper 或 pledge", "satisfied_by must be upload, paper or pledge")
+                ]
+                continue
+            m.satisfied_by = u.satisfied_by
+            m.status = u.status or MaterialStatus.OK
+            if u.satisfied_by == SatisfiedBy.UPLOAD:
+                if u.file is None:
+                    errors[f"materials.{u.seq}.file"] = [bi("请上传文件", "a file is required for an upload")]
+                    continue
+                try:
+                    info = check_upload(u.file)
+                except InvalidError as exc:
+                    errors[f"materials.{u.seq}.file"] = [exc.message]
+                    continue
+                m.file, m.file_name, m.file_hash = u.file, info.name, info.sha256
+                m.file_size, m.content_type = info.size, info.content_type
+        elif u.status:
+            if u.status not in MaterialStatus.values:
+                errors[f"materials.{u.seq}.status"] = [bi("材料状态无效", "invalid material status")]
+                continue
+            m.status = u.status
+        m.reason = (u.reason or "")[:300]
+        changed.append(m)
+    if errors:
+        raise InvalidError(bi("材料信息有误", "Invalid materials"), fields=errors)
+    for m in changed:
+        m.save()
+
+
+@transaction.atomic
+def send_correction_notice(
+    case: Case | str, *, actor: Actor, materials: Iterable[MaterialIn] = (), note: str = ""
+) -> Case:
+    """一次性告知: list ALL missing or defective materials at once (SUBMITTED → AWAITING_CORRECTION)."""
+    case = _lock(case, {CaseStatus.SUBMITTED}, "correction_notice")
+    if not may_handle_intake(actor, case):
+        raise _deny()
+    _apply_material_updates(case, materials)
+    problems = _missing(case)
+    if not problems:
+        raise ConflictError(
+            bi("材料齐全，无需一次性告知，请直接受理", "All materials are in order: accept instead"),
+            code="nothing_to_correct",
+            extra={"status": case.status},
+        )
+    old = case.status
+    case.status = CaseStatus.AWAITING_CORRECTION
+    _save(case, ["status"])
+    _event(
+        case,
+        "correction_notice",
+        actor,
+        from_status=old,
+        reason=note[:2000],
+        payload={
+            "materials": [
+                {"seq": m.seq, "name": m.name, "status": m.status, "reason": m.reason} for m in problems
+            ]
+        },
+    )
+    return case
+
+
+@transaction.atomic
+def receive_correction(
+    case: Case | str, *, actor: Actor, materials: Iterable[MaterialIn] = (), in_person: bool = True
+) -> Case:
+    """Corrected materials received (AWAITING_CORRECTION → SUBMITTED); at a window it is a visit."""
+    case = _lock(case, {CaseStatus.AWAITING_CORRECTION}, "receive_correction")
+    if not (may_handle_intake(actor, case) or is_own_case(actor, case)):
+        raise _deny()
+    _apply_material_updates(case, materials)
+    old = case.status
+    case.status = CaseStatus.SUBMITTED
+    _event(
+        case, "correction_received", actor, from_status=old, visit=in_person and not is_own_case(actor, case)
+    )
+    _save(case, ["status", "visits"])
+    return case
+
+
+@transaction.atomic
+def not_accept(case: Case | str, *, actor: Actor, reason: str, basis: str = "") -> Case:
+    """不予受理 with written reasons (SUBMITTED → NOT_ACCEPTED, final)."""
+    if not (reason or "").strip():
+        raise InvalidError(
+            bi("不予受理须说明理由", "A reason is required"), fields={"reason": [bi("必填", "required")]}
+        )
+    case = _lock(case, {CaseStatus.SUBMITTED}, "not_accept")
+    if not may_handle_intake(actor, case):
+        raise _deny()
+    old = case.status
+    case.status = CaseStatus.NOT_ACCEPTED
+    case.decision_reason, case.decision_basis = reason.strip()[:2000], basis.strip()[:2000]
+    case.decided_at = timezone.now()
+    _save(case, ["status", "decision_reason", "decision_basis", "decided_at"])
+    _event(case, "not_accept", actor, from_status=old, reason=case.decision_reason)
+    return case
+
+
+def _start_clock(case: Case, start: date, started_at: Any) -> None:
+    region = case.handling_region.code
+    dues = clock.compute_dues(case.item, start, started_at, region)
+    case.clock_start = start
+    case.accepted_at = started_at
+    case.promised_due, case.legal_due = dues.promised, dues.legal
+    case.promised_due_at = dues.promised_at
+    case.due_is_provisional = dues.provisional
+
+
+def _steps(item: ServiceItem) -> list[dict[str, Any]]:
+    """The item's process as plain steps: seq, name, limit, department ids, actions."""
+    if item.process_template_id:
+        steps = []
+        for s in item.process_template.steps.all().prefetch_related("departments"):
+            depts = [d for d in s.departments.all()] or [item.department]
+            steps.append(
+                {
+                    "seq": s.seq,
+                    "name": s.name,
+                    "limit": s.limit_workdays,
+                    "departments": depts,
+                    "actions": list(s.actions or []),
+                }
+            )
+        if steps:
+            return steps
+    limit = Decimal(item.promised_limit if item.promised_limit_unit != "minute" else 0)
+    return [
+        {
+            "seq": 1,
+            "name": "审查决定",
+            "limit": limit,
+            "departments": [item.department],
+            "actions": [a.value for a in ProcessAction],
+        }
+    ]
+
+
+def _open_step(case: Case, step: dict[str, Any], start: date) -> list[WorkItem]:
+    due = clock.step_due(start, step["limit"], case.handling_region.code)
+    if case.promised_due and due > case.promised_due:
+        due = case.promised_due
+    items = [
+        WorkItem(
+            case=case,
+            step_seq=step["seq"],
+            step_name=step["name"],
+            step_limit=step["limit"],
+            department=d,
+            region=d.region if d.region.contains(case.handling_region) else case.handling_region,
+            actions=step["actions"],
+            due=due,
+        )
+        for d in step["departments"]
+    ]
+    return WorkItem.objects.bulk_create(items)
+
+
+@transaction.atomic
+def accept_case(case: Case | str, *, actor: Actor) -> Case:
+    """受理 (SUBMITTED → ACCEPTED): the clock starts the next working day (acceptance day not
+    counted) and the first step's work items are created for the back office."""
+    case = _lock(case, {CaseStatus.SUBMITTED}, "accept")
+    if not may_handle_intake(actor, case):
+        raise _deny()
+    for resolve in material_resolvers:
+        resolve(case, actor)
+    missing = _missing(case)
+    if missing:
+        raise ConflictError(
+            bi(
+                "材料不齐全，请一次性告知需补正的材料：" + "、".join(m.name for m in missing),
+                "Materials are missing or defective; send a one-time correction notice: "
+                + ", ".join(str(m.seq) for m in missing),
+            ),
+            code="materials_incomplete",
+            extra={"status": case.status, "materials": [m.seq for m in missing]},
+        )
+    now = timezone.now()
+    _start_clock(case, timezone.localdate(now), now)
+    old = case.status
+    case.status = CaseStatus.ACCEPTED
+    _open_step(case, _steps(case.item)[0], case.clock_start)
+    clock.refresh_flags(case, now=now)
+    _save(
+        case,
+        [
+            "status",
+            "clock_start",
+            "accepted_at",
+            "promised_due",
+            "legal_due",
+            "promised_due_at",
+            "due_is_provisional",
+            "sla",
+            "legal_breach",
+            "step_overdue",
+        ],
+    )
+    _event(
+        case,
+        "accept",
+        actor,
+        from_status=old,
+        at=now,
+        payload={"promised_due": case.promised_due.isoformat(), "legal_due": case.legal_due.isoformat()},
+    )
+    return case
+
+
+@transaction.atomic
+def deem_accepted(case: Case | str, *, actor: Actor = "system") -> Case:
+    """No notice within 5 working days of receipt: the case is accepted as of receipt
+    (行政许可法 第三十二条), the clock counted from the receipt day."""
+    case = _lock(case, {CaseStatus.SUBMITTED}, "deem_accept")
+    received = timezone.localdate(case.received_at)
+    _start_clock(case, received, case.received_at)
+    old = case.status
+    case.status = CaseStatus.ACCEPTED
+    _open_step(case, _steps(case.item)[0], received)
+    clock.refresh_flags(case)
+    _save(
+        case,
+        [
+            "status",
+            "clock_start",
+            "accepted_at",
+            "promised_due",
+            "legal_due",
+            "promised_due_at",
+            "due_is_provisional",
+            "sla",
+            "legal_breach",
+            "step_overdue",
+        ],
+    )
+    _event(
+        case, "deemed_accept", actor, from_status=old, reason="收到申请之日起五个工作日内未告知补正，视为受理"
+    )
+    return case
+
+
+# ---------------------------------------------------------------------------------------------
+# Back office
+
+
+def _lock_work_item(work_item: WorkItem | str) -> WorkItem:
+    public_id = work_item if isinstance(work_item, str) else str(work_item.public_id)
+    wi = (
+        WorkItem.objects.select_for_update()
+        .select_related("region", "department")
+        .filter(public_id=public_id)
+        .first()
+    )
+    if wi is None:
+        raise NotFoundError(bi("审批任务不存在", "No such work item"), code="work_item_not_found")
+    return wi
+
+
+@transaction.atomic
+def claim_work_item(work_item: WorkItem | str, *, actor: Actor) -> WorkItem:
+    """An approver takes a work item; the first claim puts the case IN_REVIEW."""
+    wi = _lock_work_item(work_item)
+    if not may_approve(actor, wi):
+        raise _deny()
+    case = _lock(wi.case.number, {CaseStatus.ACCEPTED, CaseStatus.IN_REVIEW}, "claim")
+    if wi.status != WorkItemStatus.OPEN:
+        raise ConflictError(
+            bi("该任务已被认领或已完成", "This work item is already claimed or done"),
+            code="work_item_taken",
+            extra={"status": case.status, "work_item_status": wi.status},
+        )
+    now = timezone.now()
+    wi.status, wi.assignee, wi.claimed_at = WorkItemStatus.CLAIMED, _user(actor), now
+    wi.save(update_fields=["status", "assignee", "claimed_at", "updated_at"])
+    if case.status == CaseStatus.ACCEPTED:
+        old = case.status
+        case.status = CaseStatus.IN_REVIEW
+        _save(case, ["status"])
+        _event(case, "review_start", actor, from_status=old, payload={"work_item": str(wi.public_id)}, at=now)
+    else:
+        record(
+            "cases.work_item.claim", wi, actor=actor, object_id=str(wi.public_id), data={"case": case.number}
+        )
+    return wi
+
+
+def _close_case_work(case: Case, status: str = WorkItemStatus.CANCELLED) -> None:
+    case.work_items.filter(status__in=[WorkItemStatus.OPEN, WorkItemStatus.CLAIMED]).update(
+        status=status, updated_at=timezone.now()
+    )
+
+
+@transaction.atomic
+def decide_work_item(
+    work_item: WorkItem | str, *, actor: Actor, outcome: str, opinion: str = "", basis: str = ""
+) -> WorkItem:
+    """The approver's decision on a claimed work item: approve (the step joins when every
+    department is done; the last step approves the case), return (to the previous step), refuse
+    (the case is REFUSED), or request correction (the case is SUSPENDED, its clock paused)."""
+    if outcome not in Outcome.values:
+        raise InvalidError(
+            bi(
+                "决定应为 approve、return、refuse 或 request_correction",
+                "outcome must be approve, return, refuse or request_correction",
+            ),
+            fields={"outcome": [bi("取值无效", "invalid value")]},
+        )
+    if outcome in (Outcome.REFUSE, Outcome.REQUEST_CORRECTION, Outcome.RETURN) and not opinion.strip():
+        raise InvalidError(
+            bi("须填写意见和理由", "An opinion with the reasons is required"),
+            fields={"opinion": [bi("必填", "required")]},
+        )
+    wi = _lock_work_item(work_item)
+    if not may_approve(actor, wi):
+        raise _deny()
+    case = _lock(wi.case.number, {CaseStatus.IN_REVIEW}, "decide")
+    if wi.status != WorkItemStatus.CLAIMED:
+        raise ConflictError(
+            bi("请先认领该任务", "Claim the work item first"),
+            code="work_item_not_claimed",
+            extra={"status": case.status, "work_item_status": wi.status},
+        )
+    if user := _user(actor):
+        if wi.assignee_id not in (None, user.pk):
+            raise ConflictError(
+                bi("该任务已由他人认领", "Someone else has claimed this work item"),
+                code="work_item_taken",
+                extra={"status": case.status},
+            )
+    allowed = set(wi.actions or []) | {Outcome.APPROVE}
+    if outcome not in allowed:
+        raise ConflictError(
+            bi("本环节不允许此操作", "This step does not allow that action"),
+            code="action_not_allowed",
+            extra={"status": case.status},
+        )
+    now = timezone.now()
+    if outcome == Outcome.REQUEST_CORRECTION:
+        _suspend(case, actor, SuspensionKind.CORRECTION, opinion, wi)
+        return wi
+    wi.status, wi.outcome, wi.opinion = WorkItemStatus.DONE, outcome, opinion.strip()[:4000]
+    wi.decided_at, wi.decided_by = now, _user(actor)
+    wi.save(update_fields=["status", "outcome", "opinion", "decided_at", "decided_by", "updated_at"])
+    old = case.status
+    if outcome == Outcome.REFUSE:
+        _close_case_work(case)
+        case.status = CaseStatus.REFUSED
+        case.decided_at, case.decision_reason, case.decision_basis = now, wi.opinion, basis.strip()[:2000]
+        clock.refresh_flags(case, now=now)
+        _save(
+            case,
+            [
+                "status",
+                "decided_at",
+                "decision_reason",
+                "decision_basis",
+                "sla",
+                "legal_breach",
+                "step_overdue",
+            ],
+        )
+        _event(
+            case,
+            "refuse",
+            actor,
+            from_status=old,
+            reason=wi.opinion,
+            at=now,
+            payload={"work_item": str(wi.public_id), "department": wi.department.code},
+        )
+        return wi
+    steps = _steps(case.item)
+    index = next(i for i, s in enumerate(steps) if s["seq"] == wi.step_seq)
+    if outcome == Outcome.RETURN:
+        if index == 0:
+            raise ConflictError(
+                bi("第一个环节不能退回", "The first step cannot be returned"),
+                code="cannot_return",
+                extra={"status": case.status},
+            )
+        _close_case_work(case)
+        _open_step(case, steps[index - 1], timezone.localdate(now))
+        _event(
+            case,
+            "return",
+            actor,
+            from_status=old,
+            reason=wi.opinion,
+            at=now,
+            payload={"from_step": wi.step_seq, "to_step": steps[index - 1]["seq"]},
+        )
+        _save(case, [])
+        return wi
+    # Approve: the step joins when every department's work item of it is done.
+    pending = case.work_items.filter(
+        step_seq=wi.step_seq, status__in=[WorkItemStatus.OPEN, WorkItemStatus.CLAIMED]
+    ).exists()
+    payload = {"work_item": str(wi.public_id), "step": wi.step_seq, "department": wi.department.code}
+    if pending:
+        _event(case, "step_approve", actor, from_status=old, reason=wi.opinion, payload=payload, at=now)
+        _save(case, [])
+        return wi
+    if index + 1 < len(steps):
+        _open_step(case, steps[index + 1], timezone.localdate(now))
+        _event(case, "step_approve", actor, from_status=old, reason=wi.opinion, payload=payload, at=now)
+        clock.refresh_flags(case, now=now)
+        _save(case, ["sla", "legal_breach", "step_overdue"])
+        return wi
+    case.status = CaseStatus.APPROVED
+    case.decided_at, case.decision_reason, case.decision_basis = now, wi.opinion, basis.strip()[:2000]
+    clock.refresh_flags(case, now=now)
+    _save(
+        case,
+        ["status", "decided_at", "decision_reason", "decision_basis", "sla", "legal_breach", "step_overdue"],
+    )
+    _event(case, "approve", actor, from_status=old, reason=wi.opinion, payload=payload, at=now)
+    _produce_outputs(case, actor)
+    return wi
+
+
+def _produce_outputs(case: Case, actor: Actor) -> None:
+    """APPROVED → READY once the outputs exist (licences are issued by registered producers)."""
+    for produce in output_producers:
+        produce(case, actor)
+    old = case.status
+    case.status = CaseStatus.READY
+    _save(case, ["status"])
+    _event(
+        case,
+        "outputs_ready",
+        actor,
+        from_status=old,
+        payload={"outputs": [o.name for o in case.item.outputs.all()] if case.item_id else []},
+    )
+
+
+def _suspend(case: Case, actor: Actor, kind: str, reason: str, wi: WorkItem | None) -> None:
+    old = case.status
+    today = _today()
+    case.status, case.suspension, case.paused_on = CaseStatus.SUSPENDED, kind, today
+    if kind == SuspensionKind.CORRECTION:
+        case.correction_deadline = today + timedelta(days=clock.CORRECTION_WINDOW_DAYS)
+    _save(case, ["status", "suspension", "paused_on", "correction_deadline"])
+    _event(
+        case,
+        "suspend",
+        actor,
+        from_status=old,
+        reason=reason.strip()[:4000],
+        payload={"kind": kind, "work_item": str(wi.public_id) if wi else None},
+    )
+
+
+@transaction.atomic
+def start_special_procedure(
+    work_item: WorkItem | str, *, actor: Actor, reason: str, procedure: str = "hearing"
+) -> Case:
+    """特别程序 (hearing, inspection, expert review): the case is SUSPENDED and its clock paused."""
+    if not reason.strip():
+        raise InvalidError(
+            bi("须说明特别程序的原因", "A reason is required"), fields={"reason": [bi("必填", "required")]}
+        )
+    wi = _lock_work_item(work_item)
+    if not may_approve(actor, wi):
+        raise _deny()
+    case = _lock(wi.case.number, {CaseStatus.IN_REVIEW}, "special_procedure")
+    if ProcessAction.SPECIAL_PROCEDURE not in (wi.actions or []):
+        raise ConflictError(
+            bi("本环节不允许启动特别程序", "This step does not allow a special procedure"),
+            code="action_not_allowed",
+            extra={"status": case.status},
+        )
+    _suspend(case, actor, SuspensionKind.SPECIAL, f"{procedure}: {reason}", wi)
+    return case
+
+
+@transaction.atomic
+def resume_case(
+    case: Case | str,
+    *,
+    actor: Actor,
+    materials: Iterable[MaterialIn] = (),
+    note: str = "",
+    in_person: bool = False,
+) -> Case:
+    """SUSPENDED → IN_REVIEW: the due dates (and the open steps' dues) move by the working days
+    lost while paused."""
+    case = _lock(case, {CaseStatus.SUSPENDED}, "resume")
+    dept_ok = _is_system(actor) or has_role(
+        actor, Role.APPROVER, region=case.handling_region.code, department=case.handling_department_id
+    )
+    intake_ok = case.suspension == SuspensionKind.CORRECTION and (
+        may_handle_intake(actor, case) or is_own_case(actor, case)
+    )
+    if not (dept_ok or intake_ok):
+        raise _deny()
+    _apply_material_updates(case, materials)
+    region = case.handling_region.code
+    today = _today()
+    lost = clock.workdays_lost(case.paused_on or today, today, region)
+    old_due = case.promised_due
+    case.promised_due = clock.shift(case.promised_due, lost, region)
+    case.legal_due = clock.shift(case.legal_due, lost, region)
+    if case.promised_due_at and old_due and case.promised_due:
+        case.promised_due_at += case.promised_due - old_due
+    for wi in case.work_items.filter(status__in=[WorkItemStatus.OPEN, WorkItemStatus.CLAIMED]):
+        wi.due = clock.shift(wi.due, lost, region)
+        wi.save(update_fields=["due", "updated_at"])
+    old, kind = case.status, case.suspension
+    case.paused_workdays += lost
+    case.status, case.suspension, case.paused_on, case.correction_deadline = (
+        CaseStatus.IN_REVIEW,
+        "",
+        None,
+        None,
+    )
+    clock.refresh_flags(case)
+    _save(
+        case,
+        [
+            "status",
+            "suspension",
+            "paused_on",
+            "correction_deadline",
+            "paused_workdays",
+            "promised_due",
+            "legal_due",
+            "promised_due_at",
+            "sla",
+            "legal_breach",
+            "step_overdue",
+            "visits",
+        ],
+    )
+    _event(
+        case,
+        "resume",
+        actor,
+        from_status=old,
+        reason=note.strip()[:2000],
+        payload={"kind": kind, "workdays_lost": lost},
+        visit=in_person and not is_own_case(actor, case),
+    )
+    if case.visits:
+        _save(case, ["visits"])
+    return case
+
+
+MAX_EXTENSION_WORKDAYS = 10  # 行政许可法 第四十二条: 经本行政机关负责人批准，可以延长十日
+
+
+@transaction.atomic
+def extend_case(case: Case | str, *, actor: Actor, workdays: int, reason: str) -> Case:
+    """延长审批 (IN_REVIEW → IN_REVIEW): promised and legal dues extended, at most ten working
+    days in all."""
+    errors: dict[str, list[Any]] = {}
+    if not reason.strip():
+        errors["reason"] = [bi("须说明延期理由", "a reason is required")]
+    if not 1 <= int(workdays) <= MAX_EXTENSION_WORKDAYS:
+        errors["workdays"] = [
+            bi(
+                f"延长期限应为 1 到 {MAX_EXTENSION_WORKDAYS} 个工作日",
+                f"must be between 1 and {MAX_EXTENSION_WORKDAYS} working days",
+            )
+        ]
+    if errors:
+        raise InvalidError(bi("延期申请有误", "Invalid extension"), fields=errors)
+    case = _lock(case, {CaseStatus.IN_REVIEW}, "extend")
+    if not (
+        _is_system(actor)
+        or has_role(
+            actor, Role.APPROVER, region=case.handling_region.code, department=case.handling_department_id
+        )
+    ):
+        raise _deny()
+    if case.extended_workdays + workdays > MAX_EXTENSION_WORKDAYS:
+        raise ConflictError(
+            bi("累计延长不能超过十个工作日", "Extensions may not exceed ten working days in all"),
+            code="extension_limit",
+            extra={"status": case.status},
+        )
+    region = case.handling_region.code
+    case.promised_due = clock.shift(case.promised_due, workdays, region)
+    case.legal_due = clock.shift(case.legal_due, workdays, region)
+    case.extended_workdays += workdays
+    clock.refresh_flags(case)
+    _save(case, ["promised_due", "legal_due", "extended_workdays", "sla", "legal_breach", "step_overdue"])
+    _event(
+        case,
+        "extend",
+        actor,
+        from_status=case.status,
+        reason=reason.strip()[:2000],
+        payload={"workdays": workdays, "promised_due": case.promised_due.isoformat()},
+    )
+    return case
+
+
+# ---------------------------------------------------------------------------------------------
+# Delivery, withdrawal, closing, expiry
+
+
+@transaction.atomic
+def deliver_case(
+    case: Case | str,
+    *,
+    actor: Actor,
+    method: str,
+    hall: Hall | None = None,
+    courier: str = "",
+    waybill: str = "",
+    address: str = "",
+    received_by: str = "",
+) -> Case:
+    """统一出件 (READY or REFUSED → DELIVERED): window pickup is a visit; courier and
+    electronic delivery are not."""
+    errors: dict[str, list[Any]] = {}
+    if method not in DeliveryMethod.values:
+        errors["method"] = [bi("送达方式无效", "invalid delivery method")]
+    if method == DeliveryMethod.COURIER:
+        if not waybill.strip():
+            errors["waybill"] = [bi("邮寄须填写运单号", "a waybill number is required")]
+        elif not waybill.strip().isalnum() or len(waybill.strip()) > 40:
+            errors["waybill"] = [bi("运单号格式不正确", "the waybill number is malformed")]
+    if method == DeliveryMethod.WINDOW and not received_by.strip():
+        errors["received_by"] = [bi("窗口领取须登记签收人", "who received it must be recorded")]
+    if errors:
+        raise InvalidError(bi("送达信息有误", "Invalid delivery"), fields=errors)
+    case = _lock(case, {CaseStatus.READY, CaseStatus.REFUSED}, "deliver")
+    if not may_deliver(actor, case):
+        raise _deny()
+    now = timezone.now()
+    if method == DeliveryMethod.WINDOW and hall is None:
+        hall = case.deliver_hall or case.accept_hall
+    Delivery.objects.create(
+        case=case,
+        method=method,
+        hall=hall if method == DeliveryMethod.WINDOW else None,
+        courier=courier.strip()[:50],
+        waybill=waybill.strip()[:40],
+        address=(address or case.delivery_address).strip()[:300],
+        received_by=received_by.strip()[:100],
+        delivered_at=now,
+        delivered_by=_user(actor),
+    )
+    old = case.status
+    case.status, case.delivered_at, case.delivery_method = CaseStatus.DELIVERED, now, method
+    _event(
+        case,
+        "deliver",
+        actor,
+        from_status=old,
+        at=now,
+        visit=method == DeliveryMethod.WINDOW,
+        payload={"method": method, "waybill": waybill.strip()[:40], "hall": hall.code if hall else None},
+    )
+    _save(case, ["status", "delivered_at", "delivery_method", "visits"])
+    return case
+
+
+@transaction.atomic
+def withdraw_case(case: Case | str, *, actor: Actor, reason: str = "") -> Case:
+    """The applicant withdraws (any open status → WITHDRAWN); open work items are cancelled."""
+    case = _lock(case, OPEN_STATUSES - {CaseStatus.REFUSED, CaseStatus.READY}, "withdraw")
+    if not (is_own_case(actor, case) or may_handle_intake(actor, case)):
+        raise _deny()
+    _close_case_work(case)
+    old = case.status
+    case.status, case.sla = CaseStatus.WITHDRAWN, ""
+    _save(case, ["status", "sla"])
+    _event(case, "withdraw", actor, from_status=old, reason=reason.strip()[:2000])
+    for child in case.children.filter(status__in=OPEN_STATUSES):
+        withdraw_case(child, actor=actor, reason=reason)
+    return case
+
+
+@transaction.atomic
+def close_case(case: Case | str, *, actor: Actor, reason: str = "") -> Case:
+    """归档 (DELIVERED → CLOSED), after rating or when archived."""
+    case = _lock(case, {CaseStatus.DELIVERED}, "close")
+    old = case.status
+    case.status, case.closed_at = CaseStatus.CLOSED, timezone.now()
+    _save(case, ["status", "closed_at"])
+    _event(case, "close", actor, from_status=old, reason=reason)
+    return case
+
+
+@transaction.atomic
+def terminate_expired_correction(case: Case | str, *, actor: Actor = "system") -> Case:
+    """The correction window expired with no corrected materials (SUSPENDED → TERMINATED)."""
+    case = _lock(case, {CaseStatus.SUSPENDED}, "terminate")
+    if (
+        case.suspension != SuspensionKind.CORRECTION
+        or not case.correction_deadline
+        or case.correction_deadline >= _today()
+    ):
+        raise _conflict(case, "terminate")
+    _close_case_work(case)
+    old = case.status
+    case.status, case.sla = CaseStatus.TERMINATED, ""
+    _save(case, ["status", "sla"])
+    _event(
+        case,
+        "terminate",
+        actor,
+        from_status=old,
+        reason="补正期限届满未补正材料",
+        payload={"deadline": case.correction_deadline.isoformat()},
+    )
+    return case
+
+
+# ---------------------------------------------------------------------------------------------
+# Periodic work (run by `onewindow worker`)
+
+
+def deemed_acceptance_due(today: date | None = None) -> list[str]:
+    """Numbers of SUBMITTED cases whose five working days after receipt have passed."""
+    from onewindow.workcal.calendar import get_calendar
+
+    today = today or _today()
+    out = []
+    for number, received, region in Case.objects.filter(
+        status=CaseStatus.SUBMITTED, item__isnull=False
+    ).values_list("number", "received_at", "handling_region__code"):
+        limit = get_calendar(region).add_workdays(
+            timezone.localdate(received), clock.DEEMED_ACCEPTANCE_WORKDAYS
+        )
+        if today > limit.date:
+            out.append(number)
+    return out
+
+
+def sweep(today: date | None = None) -> dict[str, int]:
+    """Deemed acceptances, expired corrections, and the SLA flags of every running clock."""
+    today = today or _today()
+    deemed = 0
+    for number in deemed_acceptance_due(today):
+        try:
+            deem_accepted(number)
+            deemed += 1
+        except ConflictError:
+            pass  # someone acted on it meanwhile
+    terminated = 0
+    for number in Case.objects.filter(
+        status=CaseStatus.SUSPENDED, suspension=SuspensionKind.CORRECTION, correction_deadline__lt=today
+    ).values_list("number", flat=True):
+        try:
+            terminate_expired_correction(number)
+            terminated += 1
+        except ConflictError:
+            pass
+    flagged = refresh_all_flags(today)
+    return {"deemed_accepted": deemed, "terminated": terminated, "flags_changed": flagged}
+
+
+def refresh_all_flags(today: date | None = None) -> int:
+    """Recompute the flags of every case whose clock runs; write only the ones that changed."""
+    now = timezone.now()
+    today = today or timezone.localdate(now)
+    changed: list[Case] = []
+    qs = (
+        Case.objects.filter(status__in=CLOCK_STATUSES)
+        .select_related("handling_region")
+        .prefetch_related("work_items")
+        .order_by("id")
+    )
+    for case in qs.iterator(chunk_size=500):
+        if clock.refresh_flags(case, today=today, now=now):
+            changed.append(case)
+    for i in range(0, len(changed), 500):
+        with transaction.atomic():
+            Case.objects.bulk_update(changed[i : i + 500], ["sla", "legal_breach", "step_overdue"])
+    return len(changed)

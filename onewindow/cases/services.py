@@ -558,11 +558,13 @@ def submit_case(
 
 
 def _missing(case: Case) -> list[CaseMaterial]:
+    """Required materials the applicant still owes: missing or defective. Materials "to supply"
+    from shared data or e-licences do not block acceptance (容缺受理): the platform fetches them
+    at acceptance, and what it cannot fetch stays marked with the reason."""
     return [
         m
         for m in case.materials.all()
-        if m.required
-        and m.status in (MaterialStatus.MISSING, MaterialStatus.DEFECTIVE, MaterialStatus.TO_SUPPLY)
+        if m.required and m.status in (MaterialStatus.MISSING, MaterialStatus.DEFECTIVE)
     ]
 
 

@@ -18,6 +18,7 @@ urlpatterns = [
     path("catalog/", include("onewindow.catalog.urls")),
     path("", include("onewindow.cases.urls_intake")),
     path("", include("onewindow.cases.urls_backoffice")),
+    path("", include("onewindow.exchange.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),

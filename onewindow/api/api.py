@@ -100,13 +100,17 @@ def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 
 def _mount() -> None:
+    from onewindow.cases.api import router as cases_router
     from onewindow.catalog.api import router as catalog_router
     from onewindow.core.api import router as core_router
+    from onewindow.exchange.api import router as exchange_router
     from onewindow.org.api import router as org_router
 
     api.add_router("/", core_router)
     api.add_router("/", org_router)
+    api.add_router("/", exchange_router)
     api.add_router("/", catalog_router)
+    api.add_router("/", cases_router)
 
 
 _mount()

@@ -1,0 +1,187 @@
+"""The 一证通办 resolver: for an item and an applicant's ID number, which materials the platform
+can obtain itself (shared data, e-licences, pledges) and which the applicant must supply."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from django.utils import timezone
+
+from onewindow.catalog.models import ServiceItem
+from onewindow.exchange import services as ex
+from onewindow.exchange.models import AccessResult, Dataset, SubjectKind
+
+# Licence coverage is answered by the licences app when it is installed:
+# checker(item, material, holder_id) -> (covered, how, reason)
+licence_checkers: list[Callable[[ServiceItem, Any, str], tuple[bool, str, str]]] = []
+# Filling a licence-sourced material at acceptance: filler(case, case_material, actor) -> bool
+licence_fillers: list[Callable[[Any, Any, Any], bool]] = []
+
+
+@dataclass(frozen=True)
+class Coverage:
+    seq: int
+    name: str
+    source: str
+    covered: bool
+    how: str  # shared_data | licence | pledge | exempt | to_supply
+    reason: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def subject_for(dataset: Dataset, applicant_id: str, legal_rep_id: str = "") -> str:
+    """Whose record a dataset is asked for: the applicant, or for a person-keyed dataset and an
+    enterprise applicant, its legal representative."""
+    is_uscc = len(applicant_id) == 18 and not applicant_id[:17].isdigit()
+    if dataset.subject_kind == SubjectKind.ID_NUMBER and is_uscc:
+        return legal_rep_id or applicant_id
+    return applicant_id
+
+
+def resolve(item: ServiceItem, applicant_id: str, *, actor: Any, legal_rep_id: str = "") -> list[Coverage]:
+    """Coverage of each material of `item` for this applicant. Existence checks are logged."""
+    out: list[Coverage] = []
+    datasets = {d.code: d for d in Dataset.objects.filter(active=True)}
+    for m in item.materials.all():
+        kind = m.source_kind
+        if kind == "pledge":
+            out.append(Coverage(m.seq, m.name, m.source, True, "pledge", "告知承诺 / written pledge"))
+        elif kind == "exempt":
+            out.append(Coverage(m.seq, m.name, m.source, True, "exempt", "免于提交 / exempt"))
+        elif kind == "data":
+            out.append(_data_coverage(item, m, applicant_id, legal_rep_id, datasets, actor))
+        elif kind == "licence":
+            covered, how, reason = False, "to_supply", "电子证照服务未启用 / e-licences not available"
+            for check in licence_checkers:
+                covered, how, reason = check(item, m, applicant_id)
+                break
+            out.append(Coverage(m.seq, m.name, m.source, covered, how if covered else "to_supply", reason))
+        else:
+            out.append(
+                Coverage(
+                    m.seq, m.name, m.source, False, "to_supply", "申请人提交 / supplied by the applicant"
+                )
+            )
+    return out
+
+
+def _data_coverage(
+    item: ServiceItem, m: Any, applicant_id: str, legal_rep_id: str, datasets: dict[str, Dataset], actor: Any
+) -> Coverage:
+    code, fields = ex.parse_source(m.source)
+    ds = datasets.get(code)
+    if ds is None:
+        return Coverage(
+            m.seq, m.name, m.source, False, "to_supply", f"数据集未接入 / dataset {code} not connected"
+        )
+    if ex.active_grant(item.department, ds, fields, item.code) is None:
+        return Coverage(
+            m.seq,
+            m.name,
+            m.source,
+            False,
+            "to_supply",
+            f"{item.department.name}未获{ds.name}共享授权 / no data-sharing grant",
+        )
+    subject = subject_for(ds, applicant_id, legal_rep_id)
+    result = ex.probe(
+        code,
+        subject,
+        actor=actor,
+        department=item.department,
+        item_code=item.code,
+        purpose=f"一证通办核验：{item.name}",
+    )
+    if result == AccessResult.GRANTED:
+        return Coverage(
+            m.seq,
+            m.name,
+            m.source,
+            True,
+            "shared_data",
+            f"{ds.name}（{ds.owner.short_name or ds.owner.name}）",
+        )
+    if result == AccessResult.NOT_FOUND:
+        return Coverage(
+            m.seq,
+            m.name,
+            m.source,
+            False,
+            "to_supply",
+            f"{ds.name}中未查到：请提交{m.name} / "
+            f"not found in {ds.name_en or ds.code}: please supply {m.name}",
+        )
+    return Coverage(
+        m.seq,
+        m.name,
+        m.source,
+        False,
+        "to_supply",
+        f"{ds.name}暂不可用：请提交{m.name} / {ds.name_en or ds.code} unavailable: please supply it",
+    )
+
+
+def fill_case_materials(case: Any, actor: Any) -> None:
+    """At acceptance: fetch every material covered by shared data (with the case as purpose),
+    store it on the case with its source, and never ask for it again. A registry that fails or
+    does not know the subject leaves the material "to supply" with the reason; the case goes on."""
+    from onewindow.cases.models import MaterialStatus, SatisfiedBy
+
+    if case.item_id is None:
+        return
+    datasets = {d.code: d for d in Dataset.objects.filter(active=True)}
+    legal_rep = str((case.form_data or {}).get("legal_rep_id", "")) if case.form_data else ""
+    for m in case.materials.all():
+        if m.status == MaterialStatus.OK:
+            continue
+        if m.source.startswith("licence:"):
+            for fill in licence_fillers:
+                if fill(case, m, actor):
+                    break
+            continue
+        if not m.source.startswith("data:"):
+            continue
+        code, fields = ex.parse_source(m.source)
+        ds = datasets.get(code)
+        subject = subject_for(ds, case.applicant_id_number, legal_rep) if ds else case.applicant_id_number
+        got = ex.fetch(
+            code,
+            subject,
+            fields,
+            actor=actor,
+            department=case.handling_department,
+            purpose=f"办理「{case.item.name}」",
+            case_number=case.number,
+            item_code=case.item.code,
+        )
+        if got.ok:
+            m.satisfied_by, m.status, m.trust_level = SatisfiedBy.DATA, MaterialStatus.OK, "A"
+            m.reference = f"access:{got.record_id}"
+            m.reason = f"{ds.name}（{timezone.localdate():%Y-%m-%d}）" if ds else ""
+        else:
+            m.status = MaterialStatus.TO_SUPPLY
+            m.reason = (got.reason or "")[:300]
+            m.reference = f"access:{got.record_id}"
+        m.save(update_fields=["satisfied_by", "status", "trust_level", "reference", "reason", "updated_at"])
+
+
+def coverage_summary(items: list[ServiceItem]) -> dict[str, float]:
+    """Catalogue KPI without reading any personal data: the share of materials that a platform
+    can cover by design (a grant for shared data, an e-licence source, a pledge or exemption)."""
+    total = covered = 0
+    for item in items:
+        for m in item.materials.all():
+            total += 1
+            kind = m.source_kind
+            if kind in ("pledge", "exempt", "licence"):
+                covered += 1
+            elif kind == "data":
+                code, fields = ex.parse_source(m.source)
+                ds = Dataset.objects.filter(code=code, active=True).first()
+                if ds and ex.active_grant(item.department, ds, fields, item.code):
+                    covered += 1
+    return {"materials": total, "covered": covered, "share": round(covered / total, 3) if total else 0.0}

@@ -1,0 +1,215 @@
+"""Reading shared data: every read is authorised (grant, consent) and logged, whatever its
+result. Staff never see registry data without a case and a grant."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from onewindow.audit.services import record
+from onewindow.core.errors import InvalidError, NotFoundError
+from onewindow.core.i18n import bi
+from onewindow.exchange import connectors
+from onewindow.exchange.models import AccessRecord, AccessResult, Consent, ConsentMode, Dataset, Grant
+from onewindow.org.models import Department
+
+Actor = AbstractBaseUser | str | None
+
+
+@dataclass(frozen=True)
+class Fetch:
+    result: str
+    data: dict[str, Any] | None
+    reason: str
+    record_id: int
+
+    @property
+    def ok(self) -> bool:
+        return self.result == AccessResult.GRANTED
+
+
+def parse_source(source: str) -> tuple[str, list[str]]:
+    """`data:population.name,id_number` → ("population", ["name", "id_number"])."""
+    body = source.split(":", 1)[1]
+    dataset, _, fields = body.partition(".")
+    return dataset, [f.strip() for f in fields.split(",") if f.strip()]
+
+
+def _hash(data: Any) -> str:
+    text = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def active_grant(
+    department: Department, dataset: Dataset, fields: list[str], item_code: str, on: date | None = None
+) -> Grant | None:
+    """A grant covering all `fields` for this item, valid on `on`; None when denied."""
+    on = on or timezone.localdate()
+    grants = Grant.objects.filter(
+        consumer=department, dataset=dataset, active=True, valid_from__lte=on
+    ).filter(Q(valid_until__isnull=True) | Q(valid_until__gte=on))
+    for g in grants:
+        if set(fields) <= set(g.fields) and item_code in (g.item_codes or []):
+            return g
+    return None
+
+
+def has_consent(subject: str, dataset: Dataset, case_number: str) -> bool:
+    now = timezone.now()
+    return (
+        Consent.objects.filter(
+            subject=subject, dataset=dataset, case_number=case_number, revoked_at__isnull=True
+        )
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+        .exists()
+    )
+
+
+@transaction.atomic
+def give_consent(
+    *, subject: str, datasets: list[Dataset], case_number: str, actor: Actor, mode: str, delegation: str = ""
+) -> list[Consent]:
+    """The subject's authorisation, given at submission by the applicant or through the agent's
+    recorded delegation."""
+    if mode == ConsentMode.AGENT and not delegation.strip():
+        raise InvalidError(
+            bi("代办授权须有委托记录", "An agent's consent needs the delegation record"),
+            fields={"delegation": [bi("必填", "required")]},
+        )
+    out = []
+    for ds in datasets:
+        c, _ = Consent.objects.get_or_create(
+            subject=subject,
+            dataset=ds,
+            case_number=case_number,
+            defaults={
+                "mode": mode,
+                "given_by": actor if isinstance(actor, AbstractBaseUser) else None,
+                "delegation": delegation.strip()[:200],
+            },
+        )
+        out.append(c)
+    if out:
+        record(
+            "exchange.consent.give",
+            actor=actor,
+            object_type="exchange.consent",
+            object_id=case_number,
+            data={"datasets": [d.code for d in datasets], "mode": mode},
+        )
+    return out
+
+
+def fetch(
+    dataset_code: str,
+    subject: str,
+    fields: list[str],
+    *,
+    actor: Actor,
+    department: Department,
+    purpose: str,
+    case_number: str = "",
+    item_code: str = "",
+) -> Fetch:
+    """Read `fields` about `subject` for a case. Denied unless a grant covers the department,
+    the fields and the item (and the subject consented when the dataset needs it); every
+    outcome writes an AccessRecord. Only granted fields ever leave this function."""
+    dataset = Dataset.objects.filter(code=dataset_code, active=True).select_related("owner").first()
+    user = actor if isinstance(actor, AbstractBaseUser) else None
+    name = actor.get_username() if user else str(actor or "system")
+    started = time.monotonic()
+
+    def log(result: str, reason: str = "", data: Any = None) -> Fetch:
+        rec = AccessRecord.objects.create(
+            at=timezone.now(),
+            official=user,
+            official_name=name,
+            department=department,
+            case_number=case_number,
+            item_code=item_code,
+            dataset=dataset_code,
+            fields=list(fields),
+            subject=subject,
+            purpose=purpose[:200],
+            result=result,
+            reason=reason[:300],
+            response_hash=_hash(data) if data is not None else "",
+            duration_ms=int((time.monotonic() - started) * 1000),
+        )
+        return Fetch(result, data if result == AccessResult.GRANTED else None, reason, rec.pk)
+
+    if dataset is None:
+        return log(AccessResult.DENIED, f"unknown dataset {dataset_code}")
+    unknown = [f for f in fields if f not in dataset.field_names()]
+    if unknown:
+        return log(AccessResult.DENIED, "unknown fields: " + ",".join(unknown))
+    if not case_number:
+        return log(AccessResult.DENIED, "no case: shared data is read only for a case")
+    if active_grant(department, dataset, fields, item_code) is None:
+        return log(AccessResult.DENIED, "no grant for this department, item and fields")
+    if dataset.needs_consent and not has_consent(subject, dataset, case_number):
+        return log(AccessResult.DENIED, "the subject has not consented")
+    answer = connectors.query(dataset, subject, fields)
+    if not answer.ok:
+        return log(AccessResult.FAILED, answer.failure)
+    if answer.data is None:
+        return log(AccessResult.NOT_FOUND, f"not found in {dataset.name}")
+    data = {f: answer.data.get(f) for f in fields}  # field filtering: only what was granted and asked
+    return log(AccessResult.GRANTED, "", data)
+
+
+def probe(
+    dataset_code: str,
+    subject: str,
+    *,
+    actor: Actor,
+    department: Department | None,
+    purpose: str,
+    item_code: str = "",
+) -> str:
+    """Does the registry know the subject? Used by the 一证通办 resolver before a case exists.
+    Reads no field values, and is logged like any read (result and reason only)."""
+    dataset = Dataset.objects.filter(code=dataset_code, active=True).first()
+    user = actor if isinstance(actor, AbstractBaseUser) else None
+    name = actor.get_username() if user else str(actor or "system")
+    if dataset is None:
+        result, reason = AccessResult.DENIED, f"unknown dataset {dataset_code}"
+    else:
+        key = dataset.field_names()[:1]
+        answer = connectors.query(dataset, subject, key)
+        if not answer.ok:
+            result, reason = AccessResult.FAILED, answer.failure
+        elif answer.data is None:
+            result, reason = AccessResult.NOT_FOUND, f"not found in {dataset.name}"
+        else:
+            result, reason = AccessResult.GRANTED, "existence check: no field values read"
+    AccessRecord.objects.create(
+        at=timezone.now(),
+        official=user,
+        official_name=name,
+        department=department,
+        item_code=item_code,
+        dataset=dataset_code,
+        fields=[],
+        subject=subject,
+        purpose=purpose[:200],
+        result=result,
+        reason=reason[:300],
+    )
+    return result
+
+
+def dataset_or_404(code: str) -> Dataset:
+    ds = Dataset.objects.filter(code=code).first()
+    if ds is None:
+        raise NotFoundError(bi(f"数据集不存在：{code}", f"No such dataset: {code}"), code="dataset_not_found")
+    return ds

@@ -40,7 +40,7 @@ from onewindow.cases.models import (
     WorkItemStatus,
 )
 from onewindow.cases.uploads import check_upload
-from onewindow.catalog.formschema import clean_form_data, condition_holds
+from onewindow.catalog.formschema import clean_form_data, condition_holds, has_control_chars
 from onewindow.catalog.models import HandleScope, ItemState, ProcessAction, ServiceItem
 from onewindow.core.errors import (
     ConflictError,
@@ -269,7 +269,9 @@ def validate_applicant(applicant: ApplicantIn) -> ApplicantIn:
     except ValidationError as exc:
         errors["applicant.id_number"] = from_validation_error(exc).fields["__all__"]
     name = (applicant.name or "").strip()
-    if not name:
+    if has_control_chars(name) or has_control_chars(applicant.legal_rep_name or ""):
+        errors["applicant.name"] = [bi("名称包含不允许的控制字符", "the name contains control characters")]
+    elif not name:
         errors["applicant.name"] = [bi("申请人名称必填", "the applicant's name is required")]
     elif len(name) > 100:
         errors["applicant.name"] = [bi("申请人名称过长", "the applicant's name is too long")]
@@ -374,12 +376,18 @@ def _build_materials(
     errors: dict[str, list[Any]] = {}
     reqs = list(item.materials.all())
     known = {r.seq for r in reqs}
-    for seq in given:
+    for seq, g in given.items():
         if seq not in known:
             errors[f"materials.{seq}"] = [bi("事项没有这一材料", "no such material for this item")]
+        elif g.status and g.status not in MaterialStatus.values:
+            errors[f"materials.{seq}.status"] = [bi("材料状态无效", "invalid material status")]
     for req in reqs:
         applies = condition_holds(req.condition, form_data)
         if not applies:
+            if req.seq in given and given[req.seq].satisfied_by:
+                errors[f"materials.{req.seq}"] = [
+                    bi("按所填表单，本材料无需提交", "this material does not apply to what the form says")
+                ]
             continue
         m = CaseMaterial(
             case=case, requirement=req, seq=req.seq, name=req.name, required=req.required, source=req.source
@@ -480,9 +488,18 @@ def submit_case(
                 bi("您没有在服务大厅的受理窗口岗位", "You are not posted at a hall's window"),
                 code="no_window",
             )
+    api_region: Region | None = None
+    if channel == Channel.API and not _is_system(actor) and accept_hall is None:
+        # A system submitting for a clerk: received where that clerk is posted (or their region),
+        # so the 通办 scope applies as at a window.
+        accept_hall, window = _clerk_post(actor)
+        if accept_hall is None:
+            clerk = [g for g in grants(_user(actor)) if g.role == Role.INTAKE_CLERK]
+            if clerk:
+                api_region = Region.objects.get(code=clerk[0].region_code)
     _authorize_submit(actor, channel, applicant, accept_hall)
     handling_region = item.department.region
-    accept_region = accept_hall.region if accept_hall else handling_region
+    accept_region = accept_hall.region if accept_hall else (api_region or handling_region)
     if channel == Channel.GRID:
         agent_regions = [g for g in grants(_user(actor)) if g.role == Role.GRID_AGENT]
         if agent_regions:
@@ -582,6 +599,9 @@ def _apply_material_updates(case: Case, updates: Iterable[MaterialIn]) -> None:
                 errors[f"materials.{u.seq}.satisfied_by"] = [
                     bi("提交方式应为 upload、paper 或 pledge", "satisfied_by must be upload, paper or pledge")
                 ]
+                continue
+            if u.status and u.status not in MaterialStatus.values:
+                errors[f"materials.{u.seq}.status"] = [bi("材料状态无效", "invalid material status")]
                 continue
             m.satisfied_by = u.satisfied_by
             m.status = u.status or MaterialStatus.OK
@@ -1035,19 +1055,42 @@ def _suspend(case: Case, actor: Actor, kind: str, reason: str, wi: WorkItem | No
     )
 
 
+SPECIAL_PROCEDURES = {
+    "hearing": "听证",
+    "inspection": "现场核查",
+    "expert_review": "专家评审",
+    "testing": "检验检测",
+    "quarantine": "检疫",
+    "public_notice": "公示",
+}
+
+
 @transaction.atomic
 def start_special_procedure(
     work_item: WorkItem | str, *, actor: Actor, reason: str, procedure: str = "hearing"
 ) -> Case:
-    """特别程序 (hearing, inspection, expert review): the case is SUSPENDED and its clock paused."""
+    """特别程序 (hearing, inspection, expert review, testing, quarantine, public notice): the case
+    is SUSPENDED and its clock paused (行政许可法 第四十五条). Only on a work item the actor holds."""
+    errors: dict[str, list[Any]] = {}
     if not reason.strip():
-        raise InvalidError(
-            bi("须说明特别程序的原因", "A reason is required"), fields={"reason": [bi("必填", "required")]}
-        )
+        errors["reason"] = [bi("必填", "required")]
+    if procedure not in SPECIAL_PROCEDURES:
+        errors["procedure"] = [
+            bi("可选：" + "、".join(SPECIAL_PROCEDURES.values()), "one of: " + ", ".join(SPECIAL_PROCEDURES))
+        ]
+    if errors:
+        raise InvalidError(bi("特别程序信息有误", "Invalid special procedure"), fields=errors)
     wi = _lock_work_item(work_item)
     if not may_approve(actor, wi):
         raise _deny()
     case = _lock(wi.case.number, {CaseStatus.IN_REVIEW}, "special_procedure")
+    user = _user(actor)
+    if wi.status != WorkItemStatus.CLAIMED or (user is not None and wi.assignee_id not in (None, user.pk)):
+        raise ConflictError(
+            bi("只能在本人已认领的任务上启动特别程序", "Start a special procedure on a work item you hold"),
+            code="work_item_not_claimed",
+            extra={"status": case.status, "work_item_status": wi.status},
+        )
     if ProcessAction.SPECIAL_PROCEDURE not in (wi.actions or []):
         raise ConflictError(
             bi("本环节不允许启动特别程序", "This step does not allow a special procedure"),
@@ -1157,6 +1200,13 @@ def extend_case(case: Case | str, *, actor: Actor, workdays: int, reason: str) -
         )
     ):
         raise _deny()
+    holding = case.work_items.filter(status__in=[WorkItemStatus.OPEN, WorkItemStatus.CLAIMED])
+    if not any(ProcessAction.REQUEST_EXTENSION in (w.actions or []) for w in holding):
+        raise ConflictError(
+            bi("当前环节不允许延期", "The current step does not allow an extension"),
+            code="action_not_allowed",
+            extra={"status": case.status},
+        )
     if case.extended_workdays + workdays > MAX_EXTENSION_WORKDAYS:
         raise ConflictError(
             bi("累计延长不能超过十个工作日", "Extensions may not exceed ten working days in all"),
@@ -1213,6 +1263,11 @@ def deliver_case(
     case = _lock(case, {CaseStatus.READY, CaseStatus.REFUSED}, "deliver")
     if not may_deliver(actor, case):
         raise _deny()
+    if method == DeliveryMethod.COURIER and not (address or case.delivery_address).strip():
+        raise InvalidError(
+            bi("邮寄送达须有收件地址", "Courier delivery needs an address"),
+            fields={"address": [bi("必填", "required")]},
+        )
     now = timezone.now()
     if method == DeliveryMethod.WINDOW and hall is None:
         hall = case.deliver_hall or case.accept_hall
@@ -1246,7 +1301,9 @@ def deliver_case(
 def withdraw_case(case: Case | str, *, actor: Actor, reason: str = "") -> Case:
     """The applicant withdraws (any open status → WITHDRAWN); open work items are cancelled."""
     case = _lock(case, OPEN_STATUSES - {CaseStatus.REFUSED, CaseStatus.READY}, "withdraw")
-    if not (is_own_case(actor, case) or may_handle_intake(actor, case)):
+    # The applicant, or a window clerk acting on the applicant's written request.
+    clerk = not _is_system(actor) and has_role(actor, Role.INTAKE_CLERK, region=case.accept_region.code)
+    if not (_is_system(actor) or is_own_case(actor, case) or clerk):
         raise _deny()
     _close_case_work(case)
     old = case.status

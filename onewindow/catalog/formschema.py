@@ -28,6 +28,13 @@ FIELD_TYPES = {
     "address",
 }
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# Control characters (NUL and friends) are refused in every text: PostgreSQL rejects NUL, and
+# none of them belongs in a form. Line breaks and tabs are allowed in multi-line fields.
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def has_control_chars(text: str, *, multiline: bool = False) -> bool:
+    return bool(CONTROL.search(text)) or (not multiline and ("\n" in text or "\r" in text))
 
 
 def _label(field: dict[str, Any]) -> tuple[str, str]:
@@ -39,6 +46,8 @@ def _check(field: dict[str, Any], value: Any) -> tuple[Any, Bi | None]:
 
     kind = field.get("type", "text")
     zh, en = _label(field)
+    if isinstance(value, str) and has_control_chars(value, multiline=kind in ("textarea", "address")):
+        return None, bi(f"{zh}：包含不允许的控制字符", f"{en}: contains control characters")
     if kind in ("text", "textarea", "address", "region"):
         text = str(value).strip()
         limit = int(field.get("max_length") or (2000 if kind == "textarea" else 200))

@@ -92,9 +92,15 @@ def _zh_pydantic(err: dict[str, Any]) -> str:
     return table.get(kind, "格式不正确")
 
 
+KNOWN_HTTP_ERRORS = {
+    "Cannot parse request body": ("请求体不是有效的 JSON", "invalid_json"),
+}
+
+
 @api.exception_handler(HttpError)
 def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-    err = DomainError(bi(str(exc), str(exc)), code="http_error")
+    zh, code = KNOWN_HTTP_ERRORS.get(str(exc), (str(exc), "http_error"))
+    err = DomainError(bi(zh, str(exc)), code=code)
     err.status = exc.status_code
     return _error(request, err)
 

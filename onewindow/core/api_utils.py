@@ -13,12 +13,13 @@ from onewindow.core.errors import InvalidError
 from onewindow.core.i18n import bi
 
 MAX_PAGE_SIZE = 200
+MAX_PAGE = 1_000_000  # beyond this an offset overflows SQLite's integer: a 422, never a 500
 
 
 def page_params(page: int, page_size: int) -> tuple[int, int]:
     fields: dict[str, list[Any]] = {}
-    if page < 1:
-        fields["page"] = [bi("页码须大于等于 1", "page must be at least 1")]
+    if not 1 <= page <= MAX_PAGE:
+        fields["page"] = [bi(f"页码须在 1 到 {MAX_PAGE} 之间", f"page must be between 1 and {MAX_PAGE}")]
     if not 1 <= page_size <= MAX_PAGE_SIZE:
         fields["page_size"] = [
             bi(f"每页条数须在 1 到 {MAX_PAGE_SIZE} 之间", f"page_size must be between 1 and {MAX_PAGE_SIZE}")

@@ -86,12 +86,16 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    "django_tasks",
+    "django_tasks_db",
     "onewindow.core",
     "onewindow.org",
     "onewindow.audit",
     "onewindow.catalog",
+    "onewindow.registry",
     "onewindow.workcal",
     "onewindow.cases",
+    "onewindow.exchange",
 ]
 
 MIDDLEWARE = [
@@ -149,6 +153,16 @@ else:
     }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Background work (DESIGN §3): django-tasks with the database backend; `onewindow worker` runs the
+# queue and the periodic sweeps. Tests that need a task run inline override this with
+# django_tasks.backends.immediate.ImmediateBackend.
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default"],
+    }
+}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -84,6 +84,7 @@ def flags_for(
     promised_due_at: datetime | None,
     paused: bool,
     step_dues: list[date],
+    paused_on: date | None = None,
     today: date,
     now: datetime,
     region: str | None,
@@ -95,6 +96,9 @@ def flags_for(
 
     if status not in CLOCK_STATUSES or promised_due is None or clock_start is None:
         return Flags(SlaLevel.NONE, False, False)
+    if paused and paused_on is not None:
+        # A paused clock stands still: judge it as of the day it stopped.
+        today = min(today, paused_on)
     step_overdue = any(d < today for d in step_dues)
     if promised_due_at is not None:
         red = now > promised_due_at
@@ -131,6 +135,7 @@ def refresh_flags(case, today: date | None = None, now: datetime | None = None) 
         promised_due_at=case.promised_due_at,
         paused=case.status == CaseStatus.SUSPENDED,
         step_dues=step_dues,
+        paused_on=case.paused_on,
         today=today,
         now=now,
         region=case.handling_region.code,

@@ -119,7 +119,9 @@ def _lock(case: Case | str, allowed: Iterable[str], action: str) -> Case:
     `action`. SQLite's IMMEDIATE transactions serialise writers; PostgreSQL locks the row."""
     number = case if isinstance(case, str) else case.number
     locked = (
-        Case.objects.select_for_update()
+        # of=("self",): lock the case row only; PostgreSQL refuses FOR UPDATE on the nullable
+        # side of the outer joins, and locking the joined rows would serialise unrelated cases.
+        Case.objects.select_for_update(of=("self",))
         .select_related("item", "handling_region", "accept_region", "handling_department")
         .filter(number=number)
         .first()
@@ -850,7 +852,7 @@ def deem_accepted(case: Case | str, *, actor: Actor = "system") -> Case:
 def _lock_work_item(work_item: WorkItem | str) -> WorkItem:
     public_id = work_item if isinstance(work_item, str) else str(work_item.public_id)
     wi = (
-        WorkItem.objects.select_for_update()
+        WorkItem.objects.select_for_update(of=("self",))
         .select_related("region", "department")
         .filter(public_id=public_id)
         .first()

@@ -47,7 +47,9 @@ def sla_light(case: Any) -> str:
     if breach:
         label = _("超法定时限")
         level = "breach"
-    return format_html('<span class="ow-sla ow-sla-{}" role="img" aria-label="{}">● {}</span>', level, label, label)
+    return format_html(
+        '<span class="ow-sla ow-sla-{}" role="img" aria-label="{}">● {}</span>', level, label, label
+    )
 
 
 @register.filter

@@ -413,3 +413,15 @@ def test_forbidden_transitions_are_409_and_change_nothing(
         assert exc.value.as_dict()["error"]["status"] == status
         assert Case.objects.get(pk=case.pk).status == status
         assert (CaseEvent.objects.count(), AuditEntry.objects.count()) == before
+
+
+def test_a_paused_clock_does_not_turn_red(shop: dict[str, Any], personas: dict[str, Any]):
+    case = submit(personas)
+    cs.accept_case(case, actor=personas["clerk"])
+    wi = case.work_items.get()
+    cs.claim_work_item(wi, actor=personas["approver"])
+    cs.decide_work_item(wi, actor=personas["approver"], outcome="request_correction", opinion="请补正")
+    case.refresh_from_db()
+    cs.refresh_all_flags(case.promised_due + timedelta(days=10))
+    case.refresh_from_db()
+    assert (case.status, case.sla) == (CaseStatus.SUSPENDED, SlaLevel.GREEN)

@@ -1,0 +1,41 @@
+"""Background tasks of the cases app (DESIGN §3, §5), run by `onewindow worker`.
+
+Nothing here holds a timer: every deadline lives in the database and is recomputed by the sweep,
+which the worker enqueues every `--sweep-interval` seconds (one sweep per interval across all
+workers, see `onewindow.core.management.commands.worker`). Arguments and return values are
+plain JSON, as the database backend stores them.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.db import transaction
+from django_tasks import task
+
+from onewindow.cases import clock, services
+
+
+def _day(today: str | None) -> date | None:
+    return date.fromisoformat(today) if today else None
+
+
+@task()
+def sweep_cases(today: str | None = None) -> dict[str, int]:
+    """Deemed acceptances, expired corrections and the SLA flags of every running clock, as of
+    `today` (ISO date; default: the local date). Returns the counts of `services.sweep()`."""
+    return services.sweep(_day(today))
+
+
+@task()
+def refresh_case_flags(today: str | None = None) -> int:
+    """Only the yellow / red / legal-breach flags (cheaper than a full sweep)."""
+    return services.refresh_all_flags(_day(today))
+
+
+@task()
+def recompute_due_dates() -> int:
+    """Recompute the due dates of every running clock from the calendar (e.g. after calendar
+    data was loaded outside the workcal services). Returns the number of cases changed."""
+    with transaction.atomic():
+        return clock.recompute_open_due_dates()

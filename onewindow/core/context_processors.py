@@ -9,4 +9,14 @@ from onewindow import __version__
 
 
 def onewindow(request: HttpRequest) -> dict[str, Any]:
-    return {"ONEWINDOW_VERSION": __version__, "ONEWINDOW_DEMO": settings.DEMO}
+    from django.utils.functional import SimpleLazyObject
+
+    from onewindow.core.permissions import roles
+
+    user = getattr(request, "user", None)
+    return {
+        "ONEWINDOW_VERSION": __version__,
+        "ONEWINDOW_DEMO": settings.DEMO,
+        # The navigation shows what the user's roles allow (computed once, only when used).
+        "my_roles": SimpleLazyObject(lambda: sorted(roles(user))),
+    }

@@ -14,6 +14,21 @@ from onewindow.core.htmx import template_for
 from onewindow.org.models import Department
 
 
+def catalogue_coverage() -> dict[str, object]:
+    """一证通办 coverage of the whole active catalogue, cached for ten minutes."""
+    from django.core.cache import cache
+
+    from onewindow.catalog.models import ServiceItem
+    from onewindow.exchange.resolver import coverage_summary
+
+    value = cache.get("catalog.coverage")
+    if value is None:
+        items = ServiceItem.objects.filter(state=ItemState.ACTIVE).prefetch_related("materials")
+        value = coverage_summary(items)
+        cache.set("catalog.coverage", value, 600)
+    return value
+
+
 def item_list(request: HttpRequest) -> HttpResponse:
     q = request.GET.get("q", "").strip()[:100]
     department = request.GET.get("department") or None
@@ -25,6 +40,7 @@ def item_list(request: HttpRequest) -> HttpResponse:
         "departments": Department.objects.filter(items__state=ItemState.ACTIVE).distinct().order_by("code"),
         "page": page,
         "bundles": search_bundles(q)[: 5 if q else 10],
+        "coverage": catalogue_coverage(),
     }
     response = render(
         request, template_for(request, "catalog/items.html", "catalog/partials/item_results.html"), context
@@ -44,7 +60,10 @@ def item_guide(request: HttpRequest, code: str) -> HttpResponse:
         raise Http404
     d = item_detail(item)
     departments = _departments({c for s in d["process_steps"] for c in s["departments"]})
-    return render(request, "catalog/item.html", {"item": item, "d": d, "departments": departments})
+    from onewindow.exchange.resolver import coverage_summary
+
+    context = {"item": item, "d": d, "departments": departments, "coverage": coverage_summary([item])}
+    return render(request, "catalog/item.html", context)
 
 
 def bundle_guide(request: HttpRequest, code: str) -> HttpResponse:

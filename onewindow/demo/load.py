@@ -158,7 +158,7 @@ def load_personas() -> list[P.Persona]:
         if created or not user.check_password(p.password):
             user.set_password(p.password)
         user.is_superuser = p.superuser
-        user.is_staff = p.superuser or any(r == Role.CATALOG_ADMIN for r, _, _ in p.grants)
+        user.is_staff = p.superuser or any(r in (Role.CATALOG_ADMIN, Role.DATA_ADMIN) for r, _, _ in p.grants)
         user.save()
         if any(r == Role.CATALOG_ADMIN for r, _, _ in p.grants):
             user.groups.add(_catalog_admins_group())
@@ -219,4 +219,20 @@ def load_demo_city() -> LoadReport:
     catalog = load_catalog()
     with transaction.atomic():
         people = load_personas()
+    from onewindow.exchange.demo import load_exchange
+    from onewindow.registry.load import load_registries
+
+    load_registries()
+    load_exchange()
+    _load_licences()
     return LoadReport(catalog, people)
+
+
+def _load_licences() -> None:
+    """The personas' e-licences, when the licences app is installed."""
+    from django.apps import apps
+
+    if apps.is_installed("onewindow.licences"):
+        from onewindow.licences.demo import load_demo_licences
+
+        load_demo_licences()

@@ -94,6 +94,12 @@ PERSONAS: list[Persona] = [
         "Catalogue administrator, city-wide",
         [(Role.CATALOG_ADMIN, CITY, None)],
     ),
+    Persona(
+        "dataadmin",
+        "数据共享管理员（全市）",
+        "Data-sharing administrator, city-wide",
+        [(Role.DATA_ADMIN, CITY, None)],
+    ),
     Persona("citizen", "申请人（自然人）", "Applicant (citizen)"),
     Persona("company", "申请人（企业）", "Applicant (enterprise)"),
 ]

@@ -56,6 +56,14 @@ class Dataset(TimeStamped):
     def field_names(self) -> list[str]:
         return [f["name"] for f in self.fields]
 
+    def needs_consent_for(self, fields: list[str]) -> bool:
+        """Consent is needed when the dataset needs it and a requested field is marked
+        `consent` (or, when no field is marked, for every field)."""
+        if not self.needs_consent:
+            return False
+        marked = {f["name"] for f in self.fields if f.get("consent")}
+        return not marked or bool(marked & set(fields))
+
 
 class Grant(TimeStamped):
     """Which consumer department may read which fields of a dataset, for which items, on what

@@ -169,9 +169,18 @@ def fill_case_materials(case: Any, actor: Any) -> None:
         m.save(update_fields=["satisfied_by", "status", "trust_level", "reference", "reason", "updated_at"])
 
 
-def coverage_summary(items: list[ServiceItem]) -> dict[str, float]:
-    """Catalogue KPI without reading any personal data: the share of materials that a platform
-    can cover by design (a grant for shared data, an e-licence source, a pledge or exemption)."""
+def coverage_summary(items: Any) -> dict[str, Any]:
+    """Catalogue KPI without reading any personal data: the share of materials that the
+    platform can obtain by design (a valid grant for shared data, an e-licence source, a pledge
+    or an exemption). Two queries for grants and datasets, whatever the number of items."""
+    from onewindow.exchange.models import Grant
+
+    today = timezone.localdate()
+    active = {d.code: d for d in Dataset.objects.filter(active=True)}
+    grants: dict[tuple[int, str], list[Grant]] = {}
+    for g in Grant.objects.filter(active=True, valid_from__lte=today).select_related("dataset"):
+        if g.valid_until is None or g.valid_until >= today:
+            grants.setdefault((g.consumer_id, g.dataset.code), []).append(g)
     total = covered = 0
     for item in items:
         for m in item.materials.all():
@@ -181,7 +190,9 @@ def coverage_summary(items: list[ServiceItem]) -> dict[str, float]:
                 covered += 1
             elif kind == "data":
                 code, fields = ex.parse_source(m.source)
-                ds = Dataset.objects.filter(code=code, active=True).first()
-                if ds and ex.active_grant(item.department, ds, fields, item.code):
+                if code in active and any(
+                    set(fields) <= set(g.fields) and item.code in (g.item_codes or [])
+                    for g in grants.get((item.department_id, code), [])
+                ):
                     covered += 1
     return {"materials": total, "covered": covered, "share": round(covered / total, 3) if total else 0.0}

@@ -156,7 +156,7 @@ def fetch(
         return log(AccessResult.DENIED, "no case: shared data is read only for a case")
     if active_grant(department, dataset, fields, item_code) is None:
         return log(AccessResult.DENIED, "no grant for this department, item and fields")
-    if dataset.needs_consent and not has_consent(subject, dataset, case_number):
+    if dataset.needs_consent_for(list(fields)) and not has_consent(subject, dataset, case_number):
         return log(AccessResult.DENIED, "the subject has not consented")
     answer = connectors.query(dataset, subject, fields)
     if not answer.ok:
@@ -213,3 +213,33 @@ def dataset_or_404(code: str) -> Dataset:
     if ds is None:
         raise NotFoundError(bi(f"数据集不存在：{code}", f"No such dataset: {code}"), code="dataset_not_found")
     return ds
+
+
+def consent_datasets_for(case: Any) -> list[Dataset]:
+    """The datasets that the case's materials read and that need the subject's consent."""
+    codes: dict[str, list[str]] = {}
+    for m in case.materials.all():
+        if m.source.startswith("data:"):
+            code, fields = parse_source(m.source)
+            codes.setdefault(code, []).extend(fields)
+    return [
+        d for d in Dataset.objects.filter(code__in=codes, active=True) if d.needs_consent_for(codes[d.code])
+    ]
+
+
+def consent_for_case(
+    case: Any, *, actor: Actor, mode: str = ConsentMode.APPLICANT, delegation: str = ""
+) -> int:
+    """Record the applicant's consent (given at submission) for every dataset the case needs it
+    for; an agent gives it through the recorded delegation. Returns the number of datasets."""
+    datasets = consent_datasets_for(case)
+    if datasets:
+        give_consent(
+            subject=case.applicant_id_number,
+            datasets=datasets,
+            case_number=case.number,
+            actor=actor,
+            mode=mode,
+            delegation=delegation or getattr(case, "delegation", ""),
+        )
+    return len(datasets)

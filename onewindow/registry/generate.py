@@ -542,7 +542,8 @@ class _Gen:
             kids = []
             if kind != "couple":
                 year = wife.birth_date.year + self.rng.randint(22, 31)
-                for _ in range(self.rng.choice([1, 1, 2, 2, 2, 3])):
+                sizes = [1, 1, 2] if kind == "three_gen" else [1, 1, 2, 2, 2, 3]
+                for _ in range(self.rng.choice(sizes)):
                     if year > LAST_BIRTH.year:
                         break
                     kids.append(self.child_of(wife, husband, year, county))
@@ -558,7 +559,8 @@ class _Gen:
                     gm.children.append(head)
                     gf.children.append(head)
                     self.marry(gf, gm)
-                    if self.chance(0.3):
+                    # At most five in a household: with two grandchildren one grandparent has died.
+                    if len(kids) == 2 or self.chance(0.3):
                         self.widow(gm if self.chance(0.6) else gf)
                     for g in (gf, gm):
                         if g.alive:
@@ -669,7 +671,7 @@ class _Gen:
                             k.mother = ex
                     continue
             late_born = parent.birth_date.year + (
-                self.rng.randint(-4, 0) if other == "M" else self.rng.randint(0, 3)
+                self.rng.randint(-4, 0) if other == "M" else self.rng.randint(-2, 0)
             )
             late = self.person(other, self.birthday(late_born), parent.county)
             late.children, late.place = list(kids), parent.place
@@ -680,6 +682,7 @@ class _Gen:
                     k.mother = late
             parent.spouse, late.spouse = late, parent
             husband, wife = (parent, late) if parent.sex == "M" else (late, parent)
+            married_on = self.wedding_date(husband, wife, first_kid)
             self.marriages.append(self.marriage_row(husband, wife, married_on))
             parent.married_on = late.married_on = married_on
             self.widow(late, after=last_kid)

@@ -75,6 +75,7 @@ def _spec(dataset: str) -> dict[str, Any]:
 def needs_consent(dataset: str, fields: Iterable[str]) -> bool:
     """Whether reading these fields of the dataset needs the subject's consent."""
     spec = _spec(dataset)["fields"]
+    fields = list(fields)
     _check_fields(dataset, fields)
     return any(spec[f].get("consent", False) for f in fields)
 

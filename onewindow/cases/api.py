@@ -94,6 +94,9 @@ class SubmitBody(In):
     delivery_method: str | None = None
     delivery_address: str = ""
     delegation: str = ""
+    # The applicant's authorisation to read the shared data that needs it (given at submission;
+    # through a grid agent, under the recorded delegation).
+    consent: bool = False
 
 
 class CorrectionNoticeBody(In):
@@ -555,6 +558,15 @@ def submit(
                 delivery_address=payload.delivery_address,
                 delegation=payload.delegation,
             )
+            if payload.consent:
+                from onewindow.exchange.services import consent_for_case
+
+                consent_for_case(
+                    case,
+                    actor=user,
+                    mode="agent" if payload.channel == "grid" else "applicant",
+                    delegation=payload.delegation,
+                )
             body = _as_json(CaseDetail, _fresh_detail(request, case))
             if key is not None:
                 IdempotentResponse.objects.create(

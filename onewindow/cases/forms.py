@@ -329,6 +329,11 @@ class DeliveryForm(forms.Form):
     delivery_address = forms.CharField(
         label=_("邮寄地址"), max_length=300, required=False, help_text=_("邮寄送达时必填")
     )
+    consent = forms.BooleanField(
+        label=_("申请人已签署数据使用授权（用于读取需本人授权的共享数据）"),
+        required=False,
+        initial=True,
+    )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

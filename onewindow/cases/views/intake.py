@@ -244,6 +244,10 @@ def _decide(
             delivery_method=delivery["delivery_method"],
             delivery_address=delivery.get("delivery_address") or "",
         )
+        if delivery.get("consent"):
+            from onewindow.exchange.services import consent_for_case
+
+            consent_for_case(case, actor=user)
         if action == "accept":
             case = services.accept_case(case, actor=user)
         elif action == "notice":

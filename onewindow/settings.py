@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "onewindow.workcal",
     "onewindow.cases",
     "onewindow.exchange",
+    "onewindow.licences",
 ]
 
 MIDDLEWARE = [

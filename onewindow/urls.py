@@ -19,6 +19,8 @@ urlpatterns = [
     path("", include("onewindow.cases.urls_intake")),
     path("", include("onewindow.cases.urls_backoffice")),
     path("", include("onewindow.exchange.urls")),
+    path("", include("onewindow.licences.urls")),
+    path(".well-known/onewindow/", include("onewindow.licences.urls_wellknown")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -110,6 +110,7 @@ def _mount() -> None:
     from onewindow.catalog.api import router as catalog_router
     from onewindow.core.api import router as core_router
     from onewindow.exchange.api import router as exchange_router
+    from onewindow.licences.api import router as licences_router
     from onewindow.org.api import router as org_router
 
     api.add_router("/", core_router)
@@ -117,6 +118,7 @@ def _mount() -> None:
     api.add_router("/", exchange_router)
     api.add_router("/", catalog_router)
     api.add_router("/", cases_router)
+    api.add_router("/", licences_router)
 
 
 _mount()

@@ -24,7 +24,14 @@ def _day(today: str | None) -> date | None:
 def sweep_cases(today: str | None = None) -> dict[str, int]:
     """Deemed acceptances, expired corrections and the SLA flags of every running clock, as of
     `today` (ISO date; default: the local date). Returns the counts of `services.sweep()`."""
-    return services.sweep(_day(today))
+    counts = services.sweep(_day(today))
+    from django.apps import apps
+
+    if apps.is_installed("onewindow.licences"):
+        from onewindow.licences.services import mark_expired
+
+        counts["licences_expired"] = mark_expired(_day(today))
+    return counts
 
 
 @task()

@@ -292,13 +292,14 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **opts: Any) -> None:
         if opts["once"]:
-            from onewindow.cases import services
+            from onewindow.cases.tasks import sweep_cases
 
             try:
                 today = date.fromisoformat(opts["today"]) if opts["today"] else None
             except ValueError as exc:
                 raise CommandError(f"--today must be YYYY-MM-DD: {opts['today']!r}") from exc
-            counts = services.sweep(today)
+            # The same function the scheduled task runs, called in this process.
+            counts = sweep_cases.func(today.isoformat() if today else None)
             self.stdout.write(json.dumps({"sweep": counts}, ensure_ascii=False))
             return
         if opts["today"]:

@@ -2,6 +2,7 @@
 bulk inserts, measured side by side in one run.
 
     python benchmarks/intake.py [--db sqlite|postgres] [--cases 500] [--profile]
+        [--socket [DIR]] [--prepare] [--no-producers]
 
 A lifecycle is the one of DESIGN §5 at a window: submit (window intake) → accept → step 1
 claimed and approved → step 2 claimed and approved (→ APPROVED → READY) → delivered at the
@@ -33,20 +34,28 @@ sys.path.insert(0, str(ROOT))
 STEPS = ("submit", "accept", "claim1", "decide1", "claim2", "decide2", "deliver")
 
 
-def setup(db: str, keep: bool = False) -> None:
+def setup(db: str, keep: bool = False, socket: str = "", pg_options: dict[str, Any] | None = None) -> None:
     home = tempfile.mkdtemp(prefix="ow-bench-")
     os.environ["ONEWINDOW_HOME"] = home
     os.environ["ONEWINDOW_DEMO"] = "True"
     if db == "postgres":
         name = f"ow_bench_{os.getpid()}"
         subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", name], check=True)
-        os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{name}"
+        if socket:
+            # A Unix socket instead of TCP over loopback: what a database on the same host uses.
+            os.environ["DATABASE_URL"] = f"postgres://postgres@/{name}?host={socket}"
+        else:
+            os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{name}"
         if not keep:
             atexit.register(_dropdb, name)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "onewindow.settings")
     import django
 
     django.setup()
+    if db == "postgres" and pg_options:
+        from django.conf import settings
+
+        settings.DATABASES["default"].setdefault("OPTIONS", {}).update(pg_options)
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
@@ -59,38 +68,11 @@ def _dropdb(name: str) -> None:
     subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", name], check=False)
 
 
-def patch_lock_of_self() -> None:
-    """`--patch-lock`: what the numbers would be with `services._lock` locking only the case row
-    (`select_for_update(of=("self",))`). Unpatched, PostgreSQL refuses its query: FOR UPDATE
-    cannot be applied to the nullable side of an outer join (item and handling_department are
-    nullable, so select_related joins them with LEFT OUTER JOIN). The service code is not
-    changed; only this process's function is replaced."""
-    from onewindow.cases import services as cs
-    from onewindow.cases.models import Case
-
-    def _lock(case: Any, allowed: Any, action: str) -> Any:
-        number = case if isinstance(case, str) else case.number
-        locked = (
-            Case.objects.select_for_update(of=("self",))
-            .select_related("item", "handling_region", "accept_region", "handling_department")
-            .filter(number=number)
-            .first()
-        )
-        if locked is None:
-            raise cs.NotFoundError(f"No such case: {number}", code="case_not_found")
-        if locked.status not in allowed:
-            raise cs._conflict(locked, action)
-        return locked
-
-    cs._lock = _lock
-
-
 def load() -> dict[str, Any]:
     """The small catalogue of the case tests, a city with a hall, and the staff personas, all
     built through the services."""
     from django.contrib.auth import get_user_model
 
-    from onewindow.cases.tests.conftest import CATALOG
     from onewindow.catalog.importexport import import_catalog
     from onewindow.core.roles import Role
     from onewindow.core.validators import make_uscc
@@ -123,7 +105,7 @@ def load() -> dict[str, Any]:
         region=city,
         windows=[{"number": "A01", "kind": "comprehensive"}, {"number": "D01", "kind": "delivery"}],
     )
-    import_catalog(CATALOG, actor="bench", source="bench")
+    import_catalog(bench_catalog(), actor="bench", source="bench")
     users = {}
     for username, role, dept, window in (
         ("clerk", Role.INTAKE_CLERK, None, "A01"),
@@ -481,23 +463,69 @@ def profile(users: dict[str, Any], n: int) -> str:
     return profiler.output_text(unicode=True, color=False, show_all=False)
 
 
+# The case spine is measured with an item whose result is an approval document. With
+# --licence-outputs the item issues an e-licence on approval (Ed25519 and SM2 signing: SM2 is pure
+# Python in gmssl, several ms per signature), measured on its own by benchmarks/licences.py.
+LICENCE_OUTPUTS = False
+
+
+def bench_catalog() -> dict[str, Any]:
+    import copy
+
+    from onewindow.cases.tests.conftest import CATALOG
+
+    catalog = copy.deepcopy(CATALOG)
+    if not LICENCE_OUTPUTS:
+        for item in catalog["items"]:
+            if item["code"] == "330800-SCJG-01-0001":
+                item.update(
+                    result_type="approval_document",
+                    licence_type="",
+                    outputs=[{"seq": 1, "name": "食品经营许可决定书", "kind": "approval_document"}],
+                )
+    return catalog
+
+
 def main() -> None:
+    global LICENCE_OUTPUTS
     parser = argparse.ArgumentParser()
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--cases", type=int, default=500)
     parser.add_argument("--profile", action="store_true", help="also profile 100 lifecycles (pyinstrument)")
-    parser.add_argument(
-        "--patch-lock",
-        action="store_true",
-        help="replace services._lock by a select_for_update(of=('self',)) version (see patch_lock_of_self)",
-    )
     parser.add_argument("--keep-db", action="store_true", help="PostgreSQL: keep the benchmark database")
+    parser.add_argument(
+        "--socket",
+        nargs="?",
+        const="/var/run/postgresql",
+        default="",
+        help="PostgreSQL: connect over a Unix socket in DIR (default /var/run/postgresql), not TCP",
+    )
+    parser.add_argument(
+        "--prepare",
+        action="store_true",
+        help="PostgreSQL: OPTIONS server_side_binding=True, prepare_threshold=2 (prepared statements)",
+    )
+    parser.add_argument(
+        "--no-producers",
+        action="store_true",
+        help="unregister the output producers (e.g. licence issuing) to measure the case pipeline alone",
+    )
+    parser.add_argument(
+        "--licence-outputs",
+        action="store_true",
+        help="the benchmark item issues an e-licence on approval (adds licence signing to each lifecycle)",
+    )
     args = parser.parse_args()
+    LICENCE_OUTPUTS = args.licence_outputs
     t0 = time.perf_counter()
-    setup(args.db, keep=args.keep_db)
-    if args.patch_lock:
-        patch_lock_of_self()
+    pg_options = {"server_side_binding": True, "prepare_threshold": 2} if args.prepare else None
+    setup(args.db, keep=args.keep_db, socket=args.socket, pg_options=pg_options)
     from django.db import connection
+
+    from onewindow.cases import services as cs
+
+    if args.no_producers:
+        cs.output_producers.clear()
 
     from onewindow.audit.models import AuditEntry
     from onewindow.audit.services import verify
@@ -513,14 +541,25 @@ def main() -> None:
         lifecycle(users, i)
     queries = count_queries(users)
 
+    counted = (Case, CaseMaterial, WorkItem, CaseEvent, Delivery, AuditEntry)
+    at_start = {m: m.objects.count() for m in counted}
     svc_s, per_step = services_phase(users, args.cases)
-    before = Case.objects.count()
+    after_svc = {m: m.objects.count() for m in counted}
     raw_s = raw_phase(ctx, args.cases)
-    assert Case.objects.count() == before + args.cases
+    after_raw = {m: m.objects.count() for m in counted}
     t = time.perf_counter()
     chain = verify()
     verify_s = time.perf_counter() - t
+    # Correctness: the chain verifies, every case ended DELIVERED, and both phases wrote the
+    # same rows per lifecycle (audit entries of output producers, e.g. licences, aside).
     assert chain.ok, chain
+    assert not Case.objects.exclude(status="DELIVERED").exists(), "a case did not reach DELIVERED"
+    svc_rows = {m.__name__: after_svc[m] - at_start[m] for m in counted}
+    raw_rows = {m.__name__: after_raw[m] - after_svc[m] for m in counted}
+    for name in ("Case", "CaseMaterial", "WorkItem", "CaseEvent", "Delivery"):
+        assert svc_rows[name] == raw_rows[name], (name, svc_rows[name], raw_rows[name])
+    producer_audit = svc_rows["AuditEntry"] - raw_rows["AuditEntry"]
+    assert producer_audit >= 0 and (producer_audit == 0 or cs.output_producers), (svc_rows, raw_rows)
 
     cases_per_s = args.cases / svc_s
     raw_per_s = args.cases / raw_s
@@ -542,10 +581,13 @@ def main() -> None:
         print(f"    {count:3d}  {shape}")
     print(f"raw bulk: {args.cases} lifecycles' rows in {raw_s:.3f}s = {raw_per_s:.1f}/s")
     print(f"audit chain verified: {chain.checked} entries in {verify_s:.2f}s")
-    rows = {
-        m.__name__: m.objects.count() for m in (Case, CaseMaterial, WorkItem, CaseEvent, Delivery, AuditEntry)
-    }
-    print(f"rows: {rows}")
+    print(f"rows written, services: {svc_rows}")
+    print(f"rows written, raw:      {raw_rows}")
+    hooks = [f"{f.__module__}.{f.__name__}" for f in (*cs.material_resolvers, *cs.output_producers)]
+    print(f"hooks: {', '.join(hooks) or 'none'} (the raw phase writes no rows of output producers)")
+    if connection.vendor == "postgresql":
+        opts = connection.settings_dict.get("OPTIONS", {})
+        print(f"postgres via {connection.settings_dict.get('HOST') or 'default'}, OPTIONS {opts}")
     if args.profile:
         print(profile(users, 100))
     result = {
@@ -555,8 +597,11 @@ def main() -> None:
         "db": args.db,
         "cases": args.cases,
     }
-    if args.patch_lock:
-        result["patched"] = "services._lock: select_for_update(of=('self',))"
+    if args.db == "postgres":
+        result["socket"] = bool(args.socket)
+        result["prepare"] = args.prepare
+    result["producers"] = len(cs.output_producers)
+    result["licence_outputs"] = args.licence_outputs
     print(json.dumps(result))
 
 

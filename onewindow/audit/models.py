@@ -45,6 +45,9 @@ class AuditHead(models.Model):
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     seq = models.PositiveBigIntegerField(default=0)
     hash = models.CharField(max_length=64, default="0" * 64)
+    # The hash before the last append: PostgreSQL appends in one statement (UPDATE ... RETURNING
+    # feeding the INSERT), which can only return the row's new values, so the link is kept here.
+    prev_hash = models.CharField(max_length=64, default="0" * 64)
 
     class Meta:
         verbose_name = _("审计链头")

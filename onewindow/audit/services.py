@@ -62,6 +62,22 @@ def entry_hash(
     return hashlib.sha256((prev_hash + body).encode("utf-8")).hexdigest()
 
 
+def _body_prefix(at: datetime, actor: str, action: str, object_type: str, object_id: str, data: Any) -> str:
+    """The canonical body of an entry up to its seq: keys are sorted and "seq" sorts last, so
+    the body hashed by `entry_hash` is exactly `prefix + str(seq) + "}"`."""
+    body = _canonical(
+        {
+            "at": at.astimezone(UTC).isoformat(timespec="microseconds"),
+            "actor": actor,
+            "action": action,
+            "object_type": object_type,
+            "object_id": object_id,
+            "data": data,
+        }
+    )
+    return body[:-1] + ',"seq":'
+
+
 def record(
     action: str,
     obj: models.Model | None = None,
@@ -71,31 +87,168 @@ def record(
     object_id: str | None = None,
     data: dict[str, Any] | None = None,
 ) -> AuditEntry:
-    """Append one entry to the chain, inside the caller's transaction."""
+    """Append one entry to the chain, inside the caller's transaction.
+
+    Called inside an atomic block (every service function), the entry joins that transaction
+    without a savepoint of its own: it commits or rolls back with the change it records. Called
+    outside one, it runs in a transaction of its own. Appends are serialised by the chain head's
+    row lock (PostgreSQL: the UPDATE of the head takes it; SQLite: the IMMEDIATE write lock)."""
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or str(getattr(obj, "code", None) or getattr(obj, "number", None) or obj.pk)
     # Round-trip through JSON so that what is hashed is exactly what the database gives back.
     payload = json.loads(_canonical(data or {}))
-    with transaction.atomic():
-        head, _created = AuditHead.objects.select_for_update().get_or_create(id=1)
-        seq = head.seq + 1
-        # Microseconds are kept by both SQLite and PostgreSQL, so the stored time hashes the same.
-        at = timezone.now()
-        name = _actor_name(actor)
-        digest = entry_hash(head.hash, seq, at, name, action, object_type or "", object_id or "", payload)
-        entry = AuditEntry.objects.create(
-            seq=seq,
-            at=at,
-            actor=name,
-            action=action,
-            object_type=object_type or "",
-            object_id=object_id or "",
-            data=payload,
-            prev_hash=head.hash,
-            hash=digest,
+    # Microseconds are kept by both SQLite and PostgreSQL, so the stored time hashes the same.
+    at = timezone.now()
+    name = _actor_name(actor)
+    fields = (at, name, action, object_type or "", object_id or "", payload)
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        with transaction.atomic():
+            return _append(connection, *fields)
+    try:
+        return _append(connection, *fields)
+    except BaseException:
+        # Never let the caller commit half an append (head moved, entry missing), even if it
+        # catches the error inside its atomic block.
+        transaction.set_rollback(True)
+        raise
+
+
+def _append(
+    connection: Any, at: datetime, actor: str, action: str, otype: str, oid: str, data: Any
+) -> AuditEntry:
+    if connection.vendor == "postgresql":
+        return _append_postgresql(connection, at, actor, action, otype, oid, data)
+    if connection.vendor == "sqlite" and connection.Database.sqlite_version_info >= (3, 35):
+        return _append_sqlite(connection, at, actor, action, otype, oid, data)
+    return _append_orm(at, actor, action, otype, oid, data)
+
+
+def _entry(
+    connection: Any,
+    pk: int,
+    seq: int,
+    at: datetime,
+    actor: str,
+    action: str,
+    otype: str,
+    oid: str,
+    data: Any,
+    prev: str,
+    digest: str,
+) -> AuditEntry:
+    entry = AuditEntry(
+        id=pk,
+        seq=seq,
+        at=at,
+        actor=actor,
+        action=action,
+        object_type=otype,
+        object_id=oid,
+        data=data,
+        prev_hash=prev,
+        hash=digest,
+    )
+    entry._state.adding = False
+    entry._state.db = connection.alias
+    return entry
+
+
+def _prep(connection: Any, at: datetime, data: Any) -> tuple[Any, Any]:
+    return (
+        AuditEntry._meta.get_field("at").get_db_prep_value(at, connection),
+        AuditEntry._meta.get_field("data").get_db_prep_value(data, connection),
+    )
+
+
+_ENTRY_COLUMNS = "seq, at, actor, action, object_type, object_id, data, prev_hash, hash"
+_CREATE_HEAD = (
+    "INSERT INTO audit_audithead (id, seq, hash, prev_hash) VALUES (1, 0, %s, %s) ON CONFLICT (id) DO NOTHING"
+)
+
+# One round trip: the UPDATE locks the head row (a concurrent append waits, then re-reads the
+# committed head), takes the next seq and computes the new hash in SQL from the locked row's
+# hash; the INSERT writes the entry from what the UPDATE returns.
+_PG_APPEND = f"""
+WITH h AS (
+    UPDATE audit_audithead
+       SET seq = seq + 1,
+           prev_hash = hash,
+           hash = encode(sha256(convert_to(hash || %s || (seq + 1)::text || '}}', 'UTF8')), 'hex')
+     WHERE id = 1
+ RETURNING seq, prev_hash, hash
+)
+INSERT INTO audit_auditentry ({_ENTRY_COLUMNS})
+SELECT h.seq, %s, %s, %s, %s, %s, %s, h.prev_hash, h.hash FROM h
+RETURNING id, seq, prev_hash, hash
+"""
+
+
+def _append_postgresql(
+    connection: Any, at: datetime, actor: str, action: str, otype: str, oid: str, data: Any
+) -> AuditEntry:
+    prefix = _body_prefix(at, actor, action, otype, oid, data)
+    db_at, db_data = _prep(connection, at, data)
+    with connection.cursor() as cur:
+        for _ in range(2):
+            cur.execute(_PG_APPEND, [prefix, db_at, actor, action, otype, oid, db_data])
+            row = cur.fetchone()
+            if row is not None:
+                break
+            cur.execute(_CREATE_HEAD, [GENESIS, GENESIS])
+        else:  # pragma: no cover - the head row was just created
+            raise RuntimeError("audit chain head is missing")
+    pk, seq, prev, digest = row
+    # The database hashed it; check it against the one definition verify() uses.
+    if entry_hash(prev, seq, at, actor, action, otype, oid, data) != digest:
+        raise RuntimeError("audit: the database computed a different entry hash (is the database UTF8?)")
+    return _entry(connection, pk, seq, at, actor, action, otype, oid, data, prev, digest)
+
+
+def _append_sqlite(
+    connection: Any, at: datetime, actor: str, action: str, otype: str, oid: str, data: Any
+) -> AuditEntry:
+    # SQLite runs in-process, so three plain statements cost little; the transaction (BEGIN
+    # IMMEDIATE) already holds the database's write lock, which serialises appends.
+    db_at, db_data = _prep(connection, at, data)
+    with connection.cursor() as cur:
+        for _ in range(2):
+            cur.execute("UPDATE audit_audithead SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
+            row = cur.fetchone()
+            if row is not None:
+                break
+            cur.execute(_CREATE_HEAD, [GENESIS, GENESIS])
+        else:  # pragma: no cover
+            raise RuntimeError("audit chain head is missing")
+        seq, prev = row
+        digest = entry_hash(prev, seq, at, actor, action, otype, oid, data)
+        cur.execute(
+            f"INSERT INTO audit_auditentry ({_ENTRY_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            [seq, db_at, actor, action, otype, oid, db_data, prev, digest],
         )
-        AuditHead.objects.filter(id=1).update(seq=seq, hash=digest)
+        pk = cur.lastrowid
+        cur.execute("UPDATE audit_audithead SET hash = %s, prev_hash = %s WHERE id = 1", [digest, prev])
+    return _entry(connection, pk, seq, at, actor, action, otype, oid, data, prev, digest)
+
+
+def _append_orm(at: datetime, actor: str, action: str, otype: str, oid: str, data: Any) -> AuditEntry:
+    """Any other database: the head row locked with SELECT ... FOR UPDATE."""
+    head, _created = AuditHead.objects.select_for_update().get_or_create(id=1)
+    seq = head.seq + 1
+    digest = entry_hash(head.hash, seq, at, actor, action, otype, oid, data)
+    entry = AuditEntry.objects.create(
+        seq=seq,
+        at=at,
+        actor=actor,
+        action=action,
+        object_type=otype,
+        object_id=oid,
+        data=data,
+        prev_hash=head.hash,
+        hash=digest,
+    )
+    AuditHead.objects.filter(id=1).update(seq=seq, hash=digest, prev_hash=head.hash)
     return entry
 
 

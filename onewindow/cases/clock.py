@@ -116,15 +116,16 @@ def flags_for(
     return Flags(SlaLevel.YELLOW if yellow else SlaLevel.GREEN, legal_breach, step_overdue)
 
 
-def refresh_flags(case, today: date | None = None, now: datetime | None = None) -> bool:  # noqa: ANN001
-    """Recompute a case's flags in memory; True when they changed."""
+def refresh_flags(case, today: date | None = None, now: datetime | None = None, work_items=None) -> bool:  # noqa: ANN001
+    """Recompute a case's flags in memory; True when they changed. `work_items`: the case's
+    open work items when the caller already has them (saves reading them again)."""
     from onewindow.cases.models import CaseStatus, WorkItemStatus
 
     now = now or timezone.now()
     today = today or timezone.localdate(now)
     step_dues = [
         w.due
-        for w in case.work_items.all()
+        for w in (case.work_items.all() if work_items is None else work_items)
         if w.status in (WorkItemStatus.OPEN, WorkItemStatus.CLAIMED) and w.due
     ]
     f = flags_for(

@@ -4,6 +4,7 @@ at once cannot corrupt a case (the loser gets a 409 with the current status)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -13,8 +14,9 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, models, transaction
 from django.db.models import F
+from django.db.models.query import ModelIterable, get_related_populators
 from django.utils import timezone
 
 from onewindow.audit.services import record
@@ -114,20 +116,155 @@ ACTION_ZH = {
 }
 
 
-def _lock(case: Case | str, allowed: Iterable[str], action: str) -> Case:
+class _Prepared:
+    """A one-parameter query compiled once per process and database, then run with a new value.
+
+    Django spends far more time building a query (and its 50-column SELECT of a case) than
+    SQLite spends running it; the hot lookups of the transitions (a case or work item by key,
+    locked) are compiled once and only executed afterwards. The rows are converted and turned
+    into model instances (with their select_related objects) as a QuerySet would do it."""
+
+    # Values no key has, found again among the compiled parameters.
+    INT_MARK = -7_361_924_853
+    STR_MARK = "\x00onewindow-prepared\x00"
+
+    def __init__(self, build: Callable[[Any], models.QuerySet], mark: Any = INT_MARK) -> None:
+        self.build = build
+        self.mark = mark
+        self.compiled: dict[str, Any] = {}
+
+    def _compile(self, alias: str) -> Any:
+        qs = self.build(self.mark)
+        compiler = qs.query.get_compiler(using=alias)
+        sql, params = compiler.as_sql()
+        slots = [i for i, p in enumerate(params) if p == self.mark]
+        if len(slots) != 1:
+            self.compiled[alias] = None
+            return None
+        select, klass_info = compiler.select, compiler.klass_info
+        fields = [c[0] for c in select[: compiler.col_count]]
+        if qs._iterable_class is not ModelIterable:  # values_list(): plain rows
+            plan = (
+                sql,
+                list(params),
+                slots[0],
+                compiler,
+                compiler.get_converters(fields),
+                None,
+                None,
+                0,
+                0,
+                (),
+            )
+            self.compiled[alias] = plan
+            return plan
+        start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
+        plan = (
+            sql,
+            list(params),
+            slots[0],
+            compiler,
+            compiler.get_converters(fields),
+            klass_info["model"],
+            [c[0].target.attname for c in select[start:end]],
+            start,
+            end,
+            get_related_populators(klass_info, select, alias),
+        )
+        self.compiled[alias] = plan
+        return plan
+
+    def all(self, value: Any, using: str = "default") -> list[Any]:
+        plan = self.compiled.get(using, False)
+        if plan is False:
+            plan = self._compile(using)
+        if plan is None:
+            return list(self.build(value).using(using))
+        sql, params, slot, compiler, converters, model, attnames, start, end, populators = plan
+        params = params.copy()
+        params[slot] = value
+        with connections[using].cursor() as cur:
+            cur.execute(sql, params)
+            rows = cur.fetchall()
+        if converters:
+            rows = compiler.apply_converters(map(list, rows), converters)
+        if model is None:
+            return [tuple(r) for r in rows]
+        out = []
+        for row in rows:
+            obj = model.from_db(using, attnames, row[start:end])
+            for populator in populators:
+                populator.populate(row, obj)
+            out.append(obj)
+        return out
+
+    def first(self, value: Any, using: str = "default") -> Any:
+        rows = self.all(value, using)
+        return rows[0] if rows else None
+
+
+_prepared: dict[tuple[Any, ...], _Prepared] = {}
+
+
+def _query(
+    key: tuple[Any, ...], build: Callable[[Any], models.QuerySet], mark: Any = _Prepared.INT_MARK
+) -> _Prepared:
+    q = _prepared.get(key)
+    if q is None:
+        q = _prepared[key] = _Prepared(build, mark)
+    return q
+
+
+_update_sql: dict[tuple[Any, ...], tuple[str, list[Any]]] = {}
+
+
+def _write(obj: models.Model, fields: Iterable[str]) -> None:
+    """`obj.save(update_fields=fields)` as one precompiled UPDATE by primary key: the same row
+    change without Django rebuilding the statement each time. `updated_at` is set when listed.
+    (No model signals are sent; nothing in OneWindow listens to cases' or work items' saves.)"""
+    model = type(obj)
+    names = tuple(dict.fromkeys(fields))
+    if "updated_at" in names:
+        obj.updated_at = timezone.now()
+    connection = connections[obj._state.db or "default"]
+    key = (connection.alias, model, names)
+    plan = _update_sql.get(key)
+    if plan is None:
+        opts = model._meta
+        targets = [opts.get_field(n) for n in names]
+        qn = connection.ops.quote_name
+        sql = "UPDATE {} SET {} WHERE {} = %s".format(
+            qn(opts.db_table), ", ".join(f"{qn(f.column)} = %s" for f in targets), qn(opts.pk.column)
+        )
+        plan = _update_sql[key] = (sql, targets)
+    sql, targets = plan
+    params = [f.get_db_prep_save(getattr(obj, f.attname), connection) for f in targets]
+    params.append(obj.pk)
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+
+
+# What the transitions read of a case besides its own row (joined, not loaded one by one).
+_CASE_RELATED = ("item", "handling_region", "accept_region", "handling_department")
+_ACCEPT_RELATED = ("item__process_template", "handling_region", "accept_region")
+_DELIVER_RELATED = ("deliver_hall__region", "accept_region", "handling_region")
+
+
+def _lock(
+    case: Case | str, allowed: Iterable[str], action: str, related: tuple[str, ...] = _CASE_RELATED
+) -> Case:
     """The case re-read under a row lock; ConflictError (409) when its status does not allow
     `action`. SQLite's IMMEDIATE transactions serialise writers; PostgreSQL locks the row."""
-    number = case if isinstance(case, str) else case.number
-    locked = (
+    by, value = ("number", case) if isinstance(case, str) else ("pk", case.pk)
+    shown = case if isinstance(case, str) else case.number
+    locked = _query(
+        ("case", by, related),
         # of=("self",): lock the case row only; PostgreSQL refuses FOR UPDATE on the nullable
         # side of the outer joins, and locking the joined rows would serialise unrelated cases.
-        Case.objects.select_for_update(of=("self",))
-        .select_related("item", "handling_region", "accept_region", "handling_department")
-        .filter(number=number)
-        .first()
-    )
+        lambda v: Case.objects.select_for_update(of=("self",)).select_related(*related).filter(**{by: v}),
+    ).first(value)
     if locked is None:
-        raise NotFoundError(bi(f"办件不存在：{number}", f"No such case: {number}"), code="case_not_found")
+        raise NotFoundError(bi(f"办件不存在：{shown}", f"No such case: {shown}"), code="case_not_found")
     if locked.status not in allowed:
         raise _conflict(locked, action)
     return locked
@@ -135,7 +272,7 @@ def _lock(case: Case | str, allowed: Iterable[str], action: str) -> Case:
 
 def _save(case: Case, fields: Iterable[str]) -> None:
     case.row_version += 1
-    case.save(update_fields=[*set(fields), "row_version", "updated_at"])
+    _write(case, [*fields, "row_version", "updated_at"])
 
 
 def _event(
@@ -148,8 +285,9 @@ def _event(
     payload: dict[str, Any] | None = None,
     visit: bool = False,
     at: Any = None,
+    count_visit: bool = True,
 ) -> CaseEvent:
-    if visit:
+    if visit and count_visit:
         case.visits += 1
     ev = CaseEvent.objects.create(
         case=case,
@@ -328,6 +466,17 @@ def _next_number(region_code: str, day: date) -> str:
     """Readable, unique under concurrency: 330803-20261128-00012. The counter row is updated
     first, so its lock (PostgreSQL) or the write lock (SQLite) orders concurrent submissions."""
     prefix = f"{region_code[:6]}-{day:%Y%m%d}"
+    connection = transaction.get_connection()
+    if connection.vendor == "postgresql" or (
+        connection.vendor == "sqlite" and connection.Database.sqlite_version_info >= (3, 35)
+    ):
+        # One statement: the row lock and the new value (UPDATE ... RETURNING).
+        table = connection.ops.quote_name(CaseSequence._meta.db_table)
+        with connection.cursor() as cur:
+            cur.execute(f"UPDATE {table} SET last = last + 1 WHERE prefix = %s RETURNING last", [prefix])
+            row = cur.fetchone()
+        if row is not None:
+            return f"{prefix}-{row[0]:05d}"
     if not CaseSequence.objects.filter(prefix=prefix).update(last=F("last") + 1):
         try:
             with transaction.atomic():
@@ -341,8 +490,16 @@ def _next_number(region_code: str, day: date) -> str:
 def _clerk_post(actor: Actor) -> tuple[Hall | None, Window | None]:
     for g in grants(_user(actor)):
         if g.role == Role.INTAKE_CLERK and g.hall_id:
+            window = (
+                _query(
+                    ("window",), lambda v: Window.objects.select_related("hall__region").filter(pk=v)
+                ).first(g.window_id)
+                if g.window_id
+                else None
+            )
+            if window is not None and window.hall_id == g.hall_id:
+                return window.hall, window
             hall = Hall.objects.select_related("region").get(pk=g.hall_id)
-            window = Window.objects.filter(pk=g.window_id).first() if g.window_id else None
             return hall, window
     return None, None
 
@@ -376,7 +533,7 @@ def _build_materials(
 ) -> list[CaseMaterial]:
     rows: list[CaseMaterial] = []
     errors: dict[str, list[Any]] = {}
-    reqs = list(item.materials.all())
+    reqs = _item_materials(item)
     known = {r.seq for r in reqs}
     for seq, g in given.items():
         if seq not in known:
@@ -438,11 +595,13 @@ def _build_materials(
 
 
 def active_item(code: str) -> ServiceItem:
-    item = (
-        ServiceItem.objects.select_related("department__region", "process_template")
-        .filter(code=code, state=ItemState.ACTIVE)
-        .first()
-    )
+    item = _query(
+        ("active_item",),
+        lambda v: ServiceItem.objects.select_related("department__region", "process_template").filter(
+            code=v, state=ItemState.ACTIVE
+        ),
+        _Prepared.STR_MARK,
+    ).first(code)
     if item is None:
         raise NotFoundError(
             bi(f"事项不存在或未启用：{code}", f"No active service item: {code}"), code="item_not_found"
@@ -526,11 +685,12 @@ def submit_case(
     now = timezone.now()
     user = _user(actor)
     application = Application.objects.create(channel=channel, submitted_by=user)
-    profile_user = (
-        ApplicantProfile.objects.filter(id_number=applicant.id_number)
-        .values_list("user_id", flat=True)
-        .first()
-    )
+    profile_row = _query(
+        ("profile_user",),
+        lambda v: ApplicantProfile.objects.filter(id_number=v).values_list("user_id"),
+        _Prepared.STR_MARK,
+    ).first(applicant.id_number)
+    profile_user = profile_row[0] if profile_row else None
     case = Case(
         number=_next_number(accept_region.code, timezone.localdate(now)),
         application=application,
@@ -557,18 +717,24 @@ def submit_case(
         received_at=now,
         created_by=user,
     )
-    case.save()
-    CaseMaterial.objects.bulk_create(_build_materials(case, item, cleaned, {m.seq: m for m in materials}))
+    visit = channel in IN_PERSON_CHANNELS
+    rows = _build_materials(case, item, cleaned, {m.seq: m for m in materials})
+    # The intake visit is counted in the inserted row (no second write of the case).
+    case.visits = 1 if visit else 0
+    case.row_version = 1 if visit else 0
+    case.save(force_insert=True)
+    for m in rows:
+        m.case = case
+    CaseMaterial.objects.bulk_create(rows)
     _event(
         case,
         "submit",
         actor,
         payload={"channel": channel, "item": item.code, "version": item.version},
-        visit=channel in IN_PERSON_CHANNELS,
+        visit=visit,
+        count_visit=False,
         at=now,
     )
-    if case.visits:
-        _save(case, ["visits"])
     return case
 
 
@@ -576,15 +742,19 @@ def submit_case(
 # Intake decisions
 
 
-def _missing(case: Case) -> list[CaseMaterial]:
+def _missing(case: Case, materials: list[CaseMaterial] | None = None) -> list[CaseMaterial]:
     """Required materials the applicant still owes: missing or defective. Materials "to supply"
     from shared data or e-licences do not block acceptance (容缺受理): the platform fetches them
     at acceptance, and what it cannot fetch stays marked with the reason."""
     return [
         m
-        for m in case.materials.all()
+        for m in (case.materials.all() if materials is None else materials)
         if m.required and m.status in (MaterialStatus.MISSING, MaterialStatus.DEFECTIVE)
     ]
+
+
+def _case_materials(case: Case) -> list[CaseMaterial]:
+    return _query(("materials",), lambda v: CaseMaterial.objects.filter(case_id=v)).all(case.pk)
 
 
 def _apply_material_updates(case: Case, updates: Iterable[MaterialIn]) -> None:
@@ -712,30 +882,86 @@ def _start_clock(case: Case, start: date, started_at: Any) -> None:
     case.due_is_provisional = dues.provisional
 
 
+# Per-process caches of catalogue rows that a transition reads on every call. A service item
+# version's materials and outputs, and a process template's steps, are keyed by the row's id and
+# `updated_at` (an import or an edit through the admin bumps it), so a changed version is a
+# different key; every entry also expires after CATALOG_TTL seconds, which bounds how long a
+# change that did not bump `updated_at` (a step's departments, a department's region) can be
+# served stale by a long-running process.
+CATALOG_TTL = 60.0
+_catalog_cache: dict[tuple[Any, ...], tuple[float, Any]] = {}
+
+
+def _cached(key: tuple[Any, ...], load: Callable[[], Any]) -> Any:
+    now = time.monotonic()
+    hit = _catalog_cache.get(key)
+    if hit is not None and now - hit[0] < CATALOG_TTL:
+        return hit[1]
+    value = load()
+    if len(_catalog_cache) > 4096:
+        _catalog_cache.clear()
+    _catalog_cache[key] = (now, value)
+    return value
+
+
+def clear_catalog_cache() -> None:
+    _catalog_cache.clear()
+
+
+def _item_materials(item: ServiceItem) -> list[Any]:
+    return _cached(("materials", item.pk, item.updated_at), lambda: list(item.materials.all()))
+
+
+def _item_outputs(item: ServiceItem) -> list[str]:
+    return _cached(("outputs", item.pk, item.updated_at), lambda: [o.name for o in item.outputs.all()])
+
+
 def _steps(item: ServiceItem) -> list[dict[str, Any]]:
-    """The item's process as plain steps: seq, name, limit, department ids, actions."""
+    """The item's process as plain steps: seq, name, limit, departments (with their regions),
+    actions. Cached per template version (see CATALOG_TTL); the caller must not change them."""
     if item.process_template_id:
-        steps = []
-        for s in item.process_template.steps.all().prefetch_related("departments"):
-            depts = [d for d in s.departments.all()] or [item.department]
-            steps.append(
-                {
-                    "seq": s.seq,
-                    "name": s.name,
-                    "limit": s.limit_workdays,
-                    "departments": depts,
-                    "actions": list(s.actions or []),
-                }
-            )
+        template = item.process_template
+        key = ("steps", template.pk, template.updated_at, item.department_id)
+        steps = _cached(key, lambda: _load_steps(item))
         if steps:
             return steps
+    return _cached(("steps-default", item.pk, item.updated_at), lambda: _default_steps(item))
+
+
+def _item_department(item: ServiceItem) -> Any:
+    from onewindow.org.models import Department
+
+    return Department.objects.select_related("region").get(pk=item.department_id)
+
+
+def _load_steps(item: ServiceItem) -> list[dict[str, Any]]:
+    steps = []
+    default = None
+    for s in item.process_template.steps.all().prefetch_related("departments__region"):
+        depts = list(s.departments.all())
+        if not depts:
+            default = default or _item_department(item)
+            depts = [default]
+        steps.append(
+            {
+                "seq": s.seq,
+                "name": s.name,
+                "limit": s.limit_workdays,
+                "departments": depts,
+                "actions": list(s.actions or []),
+            }
+        )
+    return steps
+
+
+def _default_steps(item: ServiceItem) -> list[dict[str, Any]]:
     limit = Decimal(item.promised_limit if item.promised_limit_unit != "minute" else 0)
     return [
         {
             "seq": 1,
             "name": "审查决定",
             "limit": limit,
-            "departments": [item.department],
+            "departments": [_item_department(item)],
             "actions": [a.value for a in ProcessAction],
         }
     ]
@@ -753,7 +979,7 @@ def _open_step(case: Case, step: dict[str, Any], start: date) -> list[WorkItem]:
             step_limit=step["limit"],
             department=d,
             region=d.region if d.region.contains(case.handling_region) else case.handling_region,
-            actions=step["actions"],
+            actions=list(step["actions"]),
             due=due,
         )
         for d in step["departments"]
@@ -765,12 +991,19 @@ def _open_step(case: Case, step: dict[str, Any], start: date) -> list[WorkItem]:
 def accept_case(case: Case | str, *, actor: Actor) -> Case:
     """受理 (SUBMITTED → ACCEPTED): the clock starts the next working day (acceptance day not
     counted) and the first step's work items are created for the back office."""
-    case = _lock(case, {CaseStatus.SUBMITTED}, "accept")
+    case = _lock(case, {CaseStatus.SUBMITTED}, "accept", _ACCEPT_RELATED)
     if not may_handle_intake(actor, case):
         raise _deny()
-    for resolve in material_resolvers:
-        resolve(case, actor)
-    missing = _missing(case)
+    materials = _case_materials(case)
+    # The resolvers fetch materials from shared data and e-licences: only worth calling when
+    # some material is still to be obtained that way.
+    if material_resolvers and any(
+        m.status != MaterialStatus.OK and m.source.startswith(("data:", "licence:")) for m in materials
+    ):
+        for resolve in material_resolvers:
+            resolve(case, actor)
+        materials = list(case.materials.all())
+    missing = _missing(case, materials)
     if missing:
         raise ConflictError(
             bi(
@@ -785,8 +1018,9 @@ def accept_case(case: Case | str, *, actor: Actor) -> Case:
     _start_clock(case, timezone.localdate(now), now)
     old = case.status
     case.status = CaseStatus.ACCEPTED
-    _open_step(case, _steps(case.item)[0], case.clock_start)
-    clock.refresh_flags(case, now=now)
+    # A submitted case has no work items yet: the flags see only the ones opened here.
+    opened = _open_step(case, _steps(case.item)[0], case.clock_start)
+    clock.refresh_flags(case, now=now, work_items=opened)
     _save(
         case,
         [
@@ -849,26 +1083,49 @@ def deem_accepted(case: Case | str, *, actor: Actor = "system") -> Case:
 # Back office
 
 
-def _lock_work_item(work_item: WorkItem | str) -> WorkItem:
-    public_id = work_item if isinstance(work_item, str) else str(work_item.public_id)
-    wi = (
-        WorkItem.objects.select_for_update(of=("self",))
-        .select_related("region", "department")
-        .filter(public_id=public_id)
-        .first()
-    )
+def _lock_work_item(
+    work_item: WorkItem | str,
+    case_related: tuple[str, ...] = ("handling_region",),
+    related: tuple[str, ...] = ("region", "department"),
+) -> WorkItem:
+    """The work item and its case, both locked in one statement (FOR UPDATE OF both rows), with
+    the work item's `related` rows and the case's `case_related` rows joined (only what the
+    transition reads: every join costs PostgreSQL planning time). The caller re-checks the
+    case's status (`_check_status`) and the work item's."""
+    by, value = ("public_id", work_item) if isinstance(work_item, str) else ("pk", work_item.pk)
+    related = (*related, "case", *(f"case__{r}" for r in case_related))
+    if by == "public_id":
+        wi = (
+            WorkItem.objects.select_for_update(of=("self", "case"))
+            .select_related(*related)
+            .filter(public_id=value)
+            .first()
+        )
+    else:
+        wi = _query(
+            ("work_item", related),
+            lambda v: (
+                WorkItem.objects.select_for_update(of=("self", "case")).select_related(*related).filter(pk=v)
+            ),
+        ).first(value)
     if wi is None:
         raise NotFoundError(bi("审批任务不存在", "No such work item"), code="work_item_not_found")
     return wi
 
 
+def _check_status(case: Case, allowed: Iterable[str], action: str) -> Case:
+    if case.status not in allowed:
+        raise _conflict(case, action)
+    return case
+
+
 @transaction.atomic
 def claim_work_item(work_item: WorkItem | str, *, actor: Actor) -> WorkItem:
     """An approver takes a work item; the first claim puts the case IN_REVIEW."""
-    wi = _lock_work_item(work_item)
+    wi = _lock_work_item(work_item, (), ("region",))
     if not may_approve(actor, wi):
         raise _deny()
-    case = _lock(wi.case.number, {CaseStatus.ACCEPTED, CaseStatus.IN_REVIEW}, "claim")
+    case = _check_status(wi.case, {CaseStatus.ACCEPTED, CaseStatus.IN_REVIEW}, "claim")
     if wi.status != WorkItemStatus.OPEN:
         raise ConflictError(
             bi("该任务已被认领或已完成", "This work item is already claimed or done"),
@@ -877,7 +1134,7 @@ def claim_work_item(work_item: WorkItem | str, *, actor: Actor) -> WorkItem:
         )
     now = timezone.now()
     wi.status, wi.assignee, wi.claimed_at = WorkItemStatus.CLAIMED, _user(actor), now
-    wi.save(update_fields=["status", "assignee", "claimed_at", "updated_at"])
+    _write(wi, ["status", "assignee", "claimed_at", "updated_at"])
     if case.status == CaseStatus.ACCEPTED:
         old = case.status
         case.status = CaseStatus.IN_REVIEW
@@ -916,10 +1173,10 @@ def decide_work_item(
             bi("须填写意见和理由", "An opinion with the reasons is required"),
             fields={"opinion": [bi("必填", "required")]},
         )
-    wi = _lock_work_item(work_item)
+    wi = _lock_work_item(work_item, ("item__process_template", "handling_region"))
     if not may_approve(actor, wi):
         raise _deny()
-    case = _lock(wi.case.number, {CaseStatus.IN_REVIEW}, "decide")
+    case = _check_status(wi.case, {CaseStatus.IN_REVIEW}, "decide")
     if wi.status != WorkItemStatus.CLAIMED:
         raise ConflictError(
             bi("请先认领该任务", "Claim the work item first"),
@@ -946,13 +1203,13 @@ def decide_work_item(
         return wi
     wi.status, wi.outcome, wi.opinion = WorkItemStatus.DONE, outcome, opinion.strip()[:4000]
     wi.decided_at, wi.decided_by = now, _user(actor)
-    wi.save(update_fields=["status", "outcome", "opinion", "decided_at", "decided_by", "updated_at"])
+    _write(wi, ["status", "outcome", "opinion", "decided_at", "decided_by", "updated_at"])
     old = case.status
     if outcome == Outcome.REFUSE:
         _close_case_work(case)
         case.status = CaseStatus.REFUSED
         case.decided_at, case.decision_reason, case.decision_basis = now, wi.opinion, basis.strip()[:2000]
-        clock.refresh_flags(case, now=now)
+        clock.refresh_flags(case, now=now, work_items=[])
         _save(
             case,
             [
@@ -997,46 +1254,66 @@ def decide_work_item(
         )
         _save(case, [])
         return wi
-    # Approve: the step joins when every department's work item of it is done.
-    pending = case.work_items.filter(
-        step_seq=wi.step_seq, status__in=[WorkItemStatus.OPEN, WorkItemStatus.CLAIMED]
-    ).exists()
+    # Approve: the step joins when every department's work item of it is done. The case is
+    # locked, and every change of its work items takes that lock, so this list stays true.
+    still_open = [w for w in _open_work_items(case) if w.pk != wi.pk]
+    pending = any(w.step_seq == wi.step_seq for w in still_open)
     payload = {"work_item": str(wi.public_id), "step": wi.step_seq, "department": wi.department.code}
     if pending:
         _event(case, "step_approve", actor, from_status=old, reason=wi.opinion, payload=payload, at=now)
         _save(case, [])
         return wi
     if index + 1 < len(steps):
-        _open_step(case, steps[index + 1], timezone.localdate(now))
+        opened = _open_step(case, steps[index + 1], timezone.localdate(now))
         _event(case, "step_approve", actor, from_status=old, reason=wi.opinion, payload=payload, at=now)
-        clock.refresh_flags(case, now=now)
+        clock.refresh_flags(case, now=now, work_items=still_open + opened)
         _save(case, ["sla", "legal_breach", "step_overdue"])
         return wi
     case.status = CaseStatus.APPROVED
     case.decided_at, case.decision_reason, case.decision_basis = now, wi.opinion, basis.strip()[:2000]
-    clock.refresh_flags(case, now=now)
-    _save(
-        case,
-        ["status", "decided_at", "decision_reason", "decision_basis", "sla", "legal_breach", "step_overdue"],
-    )
+    clock.refresh_flags(case, now=now, work_items=still_open)
+    approved = [
+        "status",
+        "decided_at",
+        "decision_reason",
+        "decision_basis",
+        "sla",
+        "legal_breach",
+        "step_overdue",
+    ]
+    if output_producers:
+        # Producers may read the case: it is saved as APPROVED first.
+        _save(case, approved)
+        approved = []
+    else:
+        case.row_version += 1  # the APPROVED state, written together with READY below
     _event(case, "approve", actor, from_status=old, reason=wi.opinion, payload=payload, at=now)
-    _produce_outputs(case, actor)
+    _produce_outputs(case, actor, also_save=approved)
     return wi
 
 
-def _produce_outputs(case: Case, actor: Actor) -> None:
+def _open_work_items(case: Case) -> list[WorkItem]:
+    return _query(
+        ("open_work_items",),
+        lambda v: WorkItem.objects.filter(
+            case_id=v, status__in=[WorkItemStatus.OPEN, WorkItemStatus.CLAIMED]
+        ).order_by("pk"),
+    ).all(case.pk)
+
+
+def _produce_outputs(case: Case, actor: Actor, also_save: Iterable[str] = ()) -> None:
     """APPROVED → READY once the outputs exist (licences are issued by registered producers)."""
     for produce in output_producers:
         produce(case, actor)
     old = case.status
     case.status = CaseStatus.READY
-    _save(case, ["status"])
+    _save(case, ["status", *also_save])
     _event(
         case,
         "outputs_ready",
         actor,
         from_status=old,
-        payload={"outputs": [o.name for o in case.item.outputs.all()] if case.item_id else []},
+        payload={"outputs": _item_outputs(case.item) if case.item_id else []},
     )
 
 
@@ -1085,7 +1362,7 @@ def start_special_procedure(
     wi = _lock_work_item(work_item)
     if not may_approve(actor, wi):
         raise _deny()
-    case = _lock(wi.case.number, {CaseStatus.IN_REVIEW}, "special_procedure")
+    case = _check_status(wi.case, {CaseStatus.IN_REVIEW}, "special_procedure")
     user = _user(actor)
     if wi.status != WorkItemStatus.CLAIMED or (user is not None and wi.assignee_id not in (None, user.pk)):
         raise ConflictError(
@@ -1262,7 +1539,7 @@ def deliver_case(
         errors["received_by"] = [bi("窗口领取须登记签收人", "who received it must be recorded")]
     if errors:
         raise InvalidError(bi("送达信息有误", "Invalid delivery"), fields=errors)
-    case = _lock(case, {CaseStatus.READY, CaseStatus.REFUSED}, "deliver")
+    case = _lock(case, {CaseStatus.READY, CaseStatus.REFUSED}, "deliver", _DELIVER_RELATED)
     if not may_deliver(actor, case):
         raise _deny()
     if method == DeliveryMethod.COURIER and not (address or case.delivery_address).strip():

@@ -87,7 +87,12 @@ def test_once_deems_a_six_working_days_old_submission_accepted_and_turns_overdue
     assert counts["flags_changed"] >= 1
 
     # Running it again changes nothing: the sweep is idempotent.
-    assert _sweep_once(TODAY) == {"deemed_accepted": 0, "terminated": 0, "flags_changed": 0, "licences_expired": 0}
+    assert _sweep_once(TODAY) == {
+        "deemed_accepted": 0,
+        "terminated": 0,
+        "flags_changed": 0,
+        "licences_expired": 0,
+    }
 
 
 def test_once_uses_the_local_date_by_default(shop: dict[str, Any], personas: dict[str, Any]):

@@ -1,0 +1,168 @@
+"""Query budgets of the case transitions (benchmarks/intake.py measures the throughput): a change
+that makes a transition read or write more than it needs shows up here.
+
+Each transition is one transaction: its case (or work item and case) locked once in one query,
+the catalogue rows it reads served by the per-process catalogue cache, one INSERT per event, one
+audit append (one statement on PostgreSQL, three on SQLite), and no savepoint of the audit's own.
+The budgets count the transition's savepoint pair (the test runs inside a transaction)."""
+
+from __future__ import annotations
+
+from typing import Any
+from unittest import mock
+
+import pytest
+from django.db import connection, transaction
+
+from onewindow.audit.models import AuditEntry, AuditHead
+from onewindow.audit.services import _body_prefix, entry_hash, record, verify
+from onewindow.cases import services as cs
+from onewindow.cases.models import CaseStatus
+from onewindow.cases.tests.conftest import FORM, applicant, paper
+
+# Statements of one audit append.
+AUDIT = 1 if connection.vendor == "postgresql" else 3
+# SAVEPOINT + RELEASE of the transition's atomic block inside the test's transaction.
+TX = 2
+
+BUDGET = {
+    # item, window+hall, application, applicant profile, number, case, materials, event
+    "submit": TX + 8 + AUDIT,
+    # case lock, materials, work items, case, event
+    "accept": TX + 5 + AUDIT,
+    # work item + case lock, work item, case, event
+    "claim_first": TX + 4 + AUDIT,
+    # work item + case lock, work item (the case is already in review: audit only)
+    "claim_next": TX + 2 + AUDIT,
+    # work item + case lock, open work items, work item, next step's work items, event, case
+    "decide_step": TX + 6 + AUDIT,
+    # work item + case lock, open work items, work item, two events, case (once)
+    "decide_last": TX + 6 + 2 * AUDIT,
+    # case lock, delivery, event, case
+    "deliver": TX + 4 + AUDIT,
+}
+
+
+def _lifecycle(personas: dict[str, Any], guard: Any = None) -> Any:
+    def run(name: str, fn: Any) -> Any:
+        if guard is None:
+            return fn()
+        with guard(BUDGET[name]):
+            return fn()
+
+    case = run(
+        "submit",
+        lambda: cs.submit_case(
+            actor=personas["clerk"],
+            item="330800-SCJG-01-0001",
+            applicant=applicant(),
+            channel="window",
+            form_data=FORM,
+            materials=paper(1, 2),
+        ),
+    )
+    run("accept", lambda: cs.accept_case(case, actor=personas["clerk"]))
+    wi1 = case.work_items.get(step_seq=1)
+    run("claim_first", lambda: cs.claim_work_item(wi1, actor=personas["approver"]))
+    run("decide_step", lambda: cs.decide_work_item(wi1, actor=personas["approver"], outcome="approve"))
+    wi2 = case.work_items.get(step_seq=2)
+    run("claim_next", lambda: cs.claim_work_item(wi2, actor=personas["approver2"]))
+    run("decide_last", lambda: cs.decide_work_item(wi2, actor=personas["approver2"], outcome="approve"))
+    run(
+        "deliver",
+        lambda: cs.deliver_case(case, actor=personas["delivery"], method="window", received_by="陈晓明"),
+    )
+    return case
+
+
+@pytest.fixture
+def no_producers():
+    # Output producers (e.g. licence issuing) have budgets of their own.
+    with mock.patch.object(cs, "output_producers", []):
+        yield
+
+
+def test_each_transition_stays_within_its_query_budget(
+    shop: dict[str, Any], personas: dict[str, Any], no_producers: None, django_assert_max_num_queries: Any
+):
+    _lifecycle(personas)  # fills the per-process catalogue cache
+    case = _lifecycle(personas, django_assert_max_num_queries)
+    case.refresh_from_db()
+    assert case.status == CaseStatus.DELIVERED
+    assert case.row_version == 7  # one version per state written, as before the budgets
+    assert verify().ok
+
+
+def test_a_lifecycle_writes_one_audit_entry_per_event(
+    shop: dict[str, Any], personas: dict[str, Any], no_producers: None
+):
+    case = _lifecycle(personas)
+    kinds = list(case.events.values_list("kind", flat=True))
+    assert len(kinds) == 7
+    assert AuditEntry.objects.filter(object_id=case.number).count() == 7
+    head = AuditHead.objects.get(id=1)
+    last = AuditEntry.objects.order_by("-seq").first()
+    assert (head.seq, head.hash, head.prev_hash) == (last.seq, last.hash, last.prev_hash)
+    assert verify().ok
+
+
+def test_a_changed_process_template_is_not_served_from_the_cache(
+    shop: dict[str, Any], personas: dict[str, Any], no_producers: None
+):
+    from onewindow.catalog.models import ServiceItem
+
+    _lifecycle(personas)
+    item = ServiceItem.objects.get(code="330800-SCJG-01-0001", state="active")
+    template = item.process_template
+    step = template.steps.get(seq=2)
+    step.name = "复核"
+    step.save()
+    template.save()  # bumps updated_at: a new cache key
+    case = _lifecycle(personas)
+    assert case.work_items.get(step_seq=2).step_name == "复核"
+
+
+def test_audit_record_joins_the_callers_transaction_without_a_savepoint(transactional_db: None):
+    from django.test.utils import CaptureQueriesContext
+
+    record("test.zero", actor="tester", object_type="t", object_id="0")  # creates the chain head
+    with transaction.atomic():
+        with CaptureQueriesContext(connection) as ctx:
+            record("test.one", actor="tester", object_type="t", object_id="1", data={"a": 1})
+        sqls = [q["sql"].split()[0].upper() for q in ctx.captured_queries]
+        assert "SAVEPOINT" not in sqls
+        assert len(sqls) == AUDIT
+    assert not connection.in_atomic_block
+    # Outside a transaction it opens its own.
+    entry = record("test.two", actor="tester", object_type="t", object_id="2", data={"b": [1, "二"]})
+    assert entry.pk is not None and entry.seq == 3
+    assert AuditEntry.objects.get(seq=3).hash == entry.hash
+    assert verify().ok
+
+
+def test_an_append_that_fails_inside_a_caught_error_does_not_commit_half_an_entry(transactional_db: None):
+    record("test.before", actor="tester", object_type="t", object_id="0")
+    with transaction.atomic():
+        with mock.patch("onewindow.audit.services.entry_hash", side_effect=RuntimeError("boom")):
+            try:
+                record("test.fails", actor="tester", object_type="t", object_id="1")
+            except RuntimeError:
+                pass
+        assert transaction.get_rollback()
+    assert AuditEntry.objects.count() == 1
+    assert verify().ok
+
+
+def test_the_hashed_body_is_the_prefix_and_the_seq():
+    import hashlib
+    from datetime import UTC, datetime
+
+    at = datetime(2026, 11, 28, 1, 2, 3, 456789, tzinfo=UTC)
+    data = {"z": 1, "a": ["受理", {"k": None}], "reason": 'line\nbreak "quoted"'}
+    prefix = _body_prefix(at, "clerk", "cases.accept", "cases.case", "330800-20261128-00001", data)
+    for seq in (1, 42, 10**12):
+        expected = entry_hash(
+            "f" * 64, seq, at, "clerk", "cases.accept", "cases.case", "330800-20261128-00001", data
+        )
+        got = hashlib.sha256(("f" * 64 + prefix + str(seq) + "}").encode("utf-8")).hexdigest()
+        assert got == expected

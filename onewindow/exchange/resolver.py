@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from onewindow.catalog.models import ServiceItem
 from onewindow.exchange import services as ex
-from onewindow.exchange.models import AccessResult, Dataset, SubjectKind
+from onewindow.exchange.models import AccessRecord, AccessResult, Dataset, Grant, SubjectKind
 
 # Licence coverage is answered by the licences app when it is installed:
 # checker(item, material, holder_id) -> (covered, how, reason)
@@ -43,34 +43,55 @@ def subject_for(dataset: Dataset, applicant_id: str, legal_rep_id: str = "") -> 
 
 
 def resolve(item: ServiceItem, applicant_id: str, *, actor: Any, legal_rep_id: str = "") -> list[Coverage]:
-    """Coverage of each material of `item` for this applicant. Existence checks are logged."""
+    """Coverage of each material of `item` for this applicant. Existence checks are logged.
+
+    Per call: the item's datasets (with their owners) and the department's grants on them are
+    read once (one query), not per material; the probes' access records are written together at the end
+    (also when a later material raises, before the exception goes on)."""
     out: list[Coverage] = []
-    datasets = {d.code: d for d in Dataset.objects.filter(active=True)}
-    for m in item.materials.all():
-        kind = m.source_kind
-        if kind == "pledge":
-            out.append(Coverage(m.seq, m.name, m.source, True, "pledge", "告知承诺 / written pledge"))
-        elif kind == "exempt":
-            out.append(Coverage(m.seq, m.name, m.source, True, "exempt", "免于提交 / exempt"))
-        elif kind == "data":
-            out.append(_data_coverage(item, m, applicant_id, legal_rep_id, datasets, actor))
-        elif kind == "licence":
-            covered, how, reason = False, "to_supply", "电子证照服务未启用 / e-licences not available"
-            for check in licence_checkers:
-                covered, how, reason = check(item, m, applicant_id)
-                break
-            out.append(Coverage(m.seq, m.name, m.source, covered, how if covered else "to_supply", reason))
-        else:
-            out.append(
-                Coverage(
-                    m.seq, m.name, m.source, False, "to_supply", "申请人提交 / supplied by the applicant"
+    materials = list(item.materials.all())
+    codes = {ex.parse_source(m.source)[0] for m in materials if m.source_kind == "data"}
+    datasets, grants = ex.datasets_and_grants(item.department, codes) if codes else ({}, [])
+    records: list[AccessRecord] = []
+    try:
+        for m in materials:
+            kind = m.source_kind
+            if kind == "pledge":
+                out.append(Coverage(m.seq, m.name, m.source, True, "pledge", "告知承诺 / written pledge"))
+            elif kind == "exempt":
+                out.append(Coverage(m.seq, m.name, m.source, True, "exempt", "免于提交 / exempt"))
+            elif kind == "data":
+                out.append(
+                    _data_coverage(item, m, applicant_id, legal_rep_id, datasets, grants, actor, records)
                 )
-            )
+            elif kind == "licence":
+                covered, how, reason = False, "to_supply", "电子证照服务未启用 / e-licences not available"
+                for check in licence_checkers:
+                    covered, how, reason = check(item, m, applicant_id)
+                    break
+                out.append(
+                    Coverage(m.seq, m.name, m.source, covered, how if covered else "to_supply", reason)
+                )
+            else:
+                out.append(
+                    Coverage(
+                        m.seq, m.name, m.source, False, "to_supply", "申请人提交 / supplied by the applicant"
+                    )
+                )
+    finally:
+        ex.write_records(records)  # every probe made is logged, also when a later material raised
     return out
 
 
 def _data_coverage(
-    item: ServiceItem, m: Any, applicant_id: str, legal_rep_id: str, datasets: dict[str, Dataset], actor: Any
+    item: ServiceItem,
+    m: Any,
+    applicant_id: str,
+    legal_rep_id: str,
+    datasets: dict[str, Dataset],
+    grants: list[Grant],
+    actor: Any,
+    records: list[AccessRecord],
 ) -> Coverage:
     code, fields = ex.parse_source(m.source)
     ds = datasets.get(code)
@@ -78,7 +99,7 @@ def _data_coverage(
         return Coverage(
             m.seq, m.name, m.source, False, "to_supply", f"数据集未接入 / dataset {code} not connected"
         )
-    if ex.active_grant(item.department, ds, fields, item.code) is None:
+    if ex.grant_covering(grants, ds, fields, item.code) is None:
         return Coverage(
             m.seq,
             m.name,
@@ -88,7 +109,8 @@ def _data_coverage(
             f"{item.department.name}未获{ds.name}共享授权 / no data-sharing grant",
         )
     subject = subject_for(ds, applicant_id, legal_rep_id)
-    result = ex.probe(
+    result, rec = ex.probe_record(
+        ds,
         code,
         subject,
         actor=actor,
@@ -96,6 +118,7 @@ def _data_coverage(
         item_code=item.code,
         purpose=f"一证通办核验：{item.name}",
     )
+    records.append(rec)
     if result == AccessResult.GRANTED:
         return Coverage(
             m.seq,

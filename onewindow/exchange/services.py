@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -53,12 +54,57 @@ def active_grant(
     department: Department, dataset: Dataset, fields: list[str], item_code: str, on: date | None = None
 ) -> Grant | None:
     """A grant covering all `fields` for this item, valid on `on`; None when denied."""
+    return grant_covering(active_grants(department, [dataset], on), dataset, fields, item_code)
+
+
+def _valid_grants(department: Department, on: date | None) -> Any:
     on = on or timezone.localdate()
-    grants = Grant.objects.filter(
-        consumer=department, dataset=dataset, active=True, valid_from__lte=on
-    ).filter(Q(valid_until__isnull=True) | Q(valid_until__gte=on))
+    return Grant.objects.filter(consumer=department, active=True, valid_from__lte=on).filter(
+        Q(valid_until__isnull=True) | Q(valid_until__gte=on)
+    )
+
+
+def active_grants(
+    department: Department | None, datasets: Iterable[Dataset], on: date | None = None
+) -> list[Grant]:
+    """The department's grants on these datasets that are active and valid on `on`, in one query
+    (each checked with `grant_covering`)."""
+    ids = [d.pk for d in datasets]
+    if department is None or not ids:
+        return []
+    return list(_valid_grants(department, on).filter(dataset_id__in=ids))
+
+
+def datasets_and_grants(
+    department: Department | None, codes: Iterable[str], on: date | None = None
+) -> tuple[dict[str, Dataset], list[Grant]]:
+    """For one resolve: the active datasets among `codes` (with their owners) and the department's
+    grants on them that are active and valid on `on` (each checked with `grant_covering`). One
+    query when every dataset has such a grant, else a second one for the datasets without."""
+    codes = set(codes)
+    grants: list[Grant] = []
+    if department is not None and codes:
+        grants = list(
+            _valid_grants(department, on)
+            .filter(dataset__code__in=codes, dataset__active=True)
+            .select_related("dataset__owner")
+        )
+    datasets = {g.dataset.code: g.dataset for g in grants}
+    missing = codes - datasets.keys()
+    if missing:
+        datasets.update(
+            (d.code, d) for d in Dataset.objects.filter(active=True, code__in=missing).select_related("owner")
+        )
+    return datasets, grants
+
+
+def grant_covering(
+    grants: Iterable[Grant], dataset: Dataset, fields: list[str], item_code: str
+) -> Grant | None:
+    """The first of `grants` (from `active_grants`) on `dataset` covering all `fields` for this
+    item; None when denied."""
     for g in grants:
-        if set(fields) <= set(g.fields) and item_code in (g.item_codes or []):
+        if g.dataset_id == dataset.pk and set(fields) <= set(g.fields) and item_code in (g.item_codes or []):
             return g
     return None
 
@@ -179,6 +225,32 @@ def probe(
     """Does the registry know the subject? Used by the 一证通办 resolver before a case exists.
     Reads no field values, and is logged like any read (result and reason only)."""
     dataset = Dataset.objects.filter(code=dataset_code, active=True).first()
+    result, rec = probe_record(
+        dataset,
+        dataset_code,
+        subject,
+        actor=actor,
+        department=department,
+        purpose=purpose,
+        item_code=item_code,
+    )
+    rec.save()
+    return result
+
+
+def probe_record(
+    dataset: Dataset | None,
+    dataset_code: str,
+    subject: str,
+    *,
+    actor: Actor,
+    department: Department | None,
+    purpose: str,
+    item_code: str = "",
+) -> tuple[str, AccessRecord]:
+    """`probe` with the dataset already read (None: unknown or inactive): the result and its
+    access record, NOT yet saved. The caller must write it (`write_records`), whatever happens
+    next: e.g. the resolver writes the records of one resolve in one insert."""
     user = actor if isinstance(actor, AbstractBaseUser) else None
     name = actor.get_username() if user else str(actor or "system")
     if dataset is None:
@@ -192,7 +264,7 @@ def probe(
             result, reason = AccessResult.NOT_FOUND, f"not found in {dataset.name}"
         else:
             result, reason = AccessResult.GRANTED, "existence check: no field values read"
-    AccessRecord.objects.create(
+    rec = AccessRecord(
         at=timezone.now(),
         official=user,
         official_name=name,
@@ -205,7 +277,13 @@ def probe(
         result=result,
         reason=reason[:300],
     )
-    return result
+    return result, rec
+
+
+def write_records(records: list[AccessRecord]) -> None:
+    """Write unsaved access records (from `probe_record`) in one insert."""
+    if records:
+        AccessRecord.objects.bulk_create(records)
 
 
 def dataset_or_404(code: str) -> Dataset:

@@ -17,9 +17,11 @@ from onewindow.org.models import IdType, Region
 @pytest.fixture(autouse=True)
 def _fresh_calendar_cache() -> None:
     """Each test sees the calendar of its own (rolled-back) database, not a cached one."""
+    from onewindow.licences.services import clear_type_cache
     from onewindow.workcal.calendar import clear_cache
 
     clear_cache()
+    clear_type_cache()
 
 
 @pytest.fixture

@@ -71,14 +71,36 @@ def load_licence_types(path: Path = DATA, *, actor: Any = "system") -> int:
             elif created:
                 record("licences.type_create", obj, actor=actor, data={"code": obj.code})
             n += 1
+    clear_type_cache()
     return n
 
 
+# Licence types are reference data: each process keeps the active ones for a minute, so the
+# 一证通办 resolver does not read them once per material. An edit shows within TYPE_TTL seconds.
+TYPE_TTL = 60.0
+_types: dict[str, Any] = {"at": -1e9, "by_code": {}}
+
+
+def clear_type_cache() -> None:
+    _types["at"] = -1e9
+
+
 def get_type(code: str) -> LicenceType | None:
-    t = LicenceType.objects.filter(code=code, active=True).first()
-    if t is None and not LicenceType.objects.exists():
-        load_licence_types()  # a fresh database: the bundled types
+    import time
+
+    now = time.monotonic()
+    if now - _types["at"] > TYPE_TTL:
+        by_code = {t.code: t for t in LicenceType.objects.filter(active=True)}
+        if not by_code and not LicenceType.objects.exists():
+            load_licence_types()  # a fresh database: the bundled types
+            by_code = {t.code: t for t in LicenceType.objects.filter(active=True)}
+        _types["by_code"], _types["at"] = by_code, now
+    t = _types["by_code"].get(code)
+    if t is None:
+        # Not cached (new, or created after the cache was filled): one read, never a stale "no".
         t = LicenceType.objects.filter(code=code, active=True).first()
+        if t is not None:
+            _types["by_code"][code] = t
     return t
 
 

@@ -242,22 +242,22 @@ def give_consents(plan: list[dict[str, Any]], datasets: dict[str, Any]) -> int:
 
 
 def expected_probes(pairs: list[tuple[dict[str, Any], Any]], datasets: dict[str, Any]) -> int:
-    """Probes the resolver must make (and log): data materials with an active dataset and a
-    grant covering department, fields and item."""
+    """Probes the resolver must make (and log): one per dataset and subject in a resolve, for
+    data materials with an active dataset and a grant covering department, fields and item."""
     from onewindow.exchange import services as ex
+    from onewindow.exchange.resolver import subject_for
 
-    per_item: dict[int, int] = {}
-    for _, item in pairs:
-        if item.pk not in per_item:
-            n = 0
-            for m in item.materials.all():
-                if m.source.startswith("data:"):
-                    code, fields = ex.parse_source(m.source)
-                    ds = datasets.get(code)
-                    if ds is not None and ex.active_grant(item.department, ds, fields, item.code):
-                        n += 1
-            per_item[item.pk] = n
-    return sum(per_item[item.pk] for _, item in pairs)
+    total = 0
+    for a, item in pairs:
+        seen: set[tuple[str, str]] = set()
+        for m in item.materials.all():
+            if m.source.startswith("data:"):
+                code, fields = ex.parse_source(m.source)
+                ds = datasets.get(code)
+                if ds is not None and ex.active_grant(item.department, ds, fields, item.code):
+                    seen.add((code, subject_for(ds, a["id"], a["rep"])))
+        total += len(seen)
+    return total
 
 
 # ---------------------------------------------------------------------------------------------

@@ -53,6 +53,7 @@ def resolve(item: ServiceItem, applicant_id: str, *, actor: Any, legal_rep_id: s
     codes = {ex.parse_source(m.source)[0] for m in materials if m.source_kind == "data"}
     datasets, grants = ex.datasets_and_grants(item.department, codes) if codes else ({}, [])
     records: list[AccessRecord] = []
+    probed: dict[tuple[str, str], str] = {}
     try:
         for m in materials:
             kind = m.source_kind
@@ -62,7 +63,9 @@ def resolve(item: ServiceItem, applicant_id: str, *, actor: Any, legal_rep_id: s
                 out.append(Coverage(m.seq, m.name, m.source, True, "exempt", "免于提交 / exempt"))
             elif kind == "data":
                 out.append(
-                    _data_coverage(item, m, applicant_id, legal_rep_id, datasets, grants, actor, records)
+                    _data_coverage(
+                        item, m, applicant_id, legal_rep_id, datasets, grants, actor, records, probed
+                    )
                 )
             elif kind == "licence":
                 covered, how, reason = False, "to_supply", "电子证照服务未启用 / e-licences not available"
@@ -92,6 +95,7 @@ def _data_coverage(
     grants: list[Grant],
     actor: Any,
     records: list[AccessRecord],
+    probed: dict[tuple[str, str], str],
 ) -> Coverage:
     code, fields = ex.parse_source(m.source)
     ds = datasets.get(code)
@@ -109,6 +113,9 @@ def _data_coverage(
             f"{item.department.name}未获{ds.name}共享授权 / no data-sharing grant",
         )
     subject = subject_for(ds, applicant_id, legal_rep_id)
+    if (code, subject) in probed:
+        # One existence check per dataset and subject in a resolve: logged once, reused.
+        return _coverage_from(probed[(code, subject)], m, ds)
     result, rec = ex.probe_record(
         ds,
         code,
@@ -119,6 +126,11 @@ def _data_coverage(
         purpose=f"一证通办核验：{item.name}",
     )
     records.append(rec)
+    probed[(code, subject)] = result
+    return _coverage_from(result, m, ds)
+
+
+def _coverage_from(result: str, m: Any, ds: Dataset) -> Coverage:
     if result == AccessResult.GRANTED:
         return Coverage(
             m.seq,

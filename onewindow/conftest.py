@@ -17,11 +17,15 @@ from onewindow.org.models import IdType, Region
 @pytest.fixture(autouse=True)
 def _fresh_calendar_cache() -> None:
     """Each test sees the calendar of its own (rolled-back) database, not a cached one."""
+    from onewindow.cases.services import clear_catalog_cache
+    from onewindow.exchange.services import clear_dataset_cache
     from onewindow.licences.services import clear_type_cache
     from onewindow.workcal.calendar import clear_cache
 
     clear_cache()
     clear_type_cache()
+    clear_dataset_cache()
+    clear_catalog_cache()
 
 
 @pytest.fixture

@@ -63,6 +63,12 @@ Actor = AbstractBaseUser | str | None
 # outputs (licences) when a case is approved. Each is called inside the transition's transaction.
 material_resolvers: list[Callable[[Case, Actor], None]] = []
 output_producers: list[Callable[[Case, Actor], None]] = []
+# 一件事 (`cases.bundles`): called inside the transaction after every case event is written,
+# with the case as it is in memory (some transitions save the case right after the event).
+# Bundles use it to start dependent children, cancel the dependents of a refused child,
+# aggregate the parent and deliver the children with their parent. A hook must cost nothing
+# (no query) for a case that is neither a bundle parent nor a child.
+after_transition: list[Callable[[Case, CaseEvent, Actor], None]] = []
 
 
 # ---------------------------------------------------------------------------------------------
@@ -312,6 +318,8 @@ def _event(
             **({"reason": reason} if reason else {}),
         },
     )
+    for hook in after_transition:  # 一件事: see `after_transition`
+        hook(case, ev, actor)
     return ev
 
 
@@ -809,6 +817,7 @@ def send_correction_notice(
     case = _lock(case, {CaseStatus.SUBMITTED}, "correction_notice")
     if not may_handle_intake(actor, case):
         raise _deny()
+    _no_child_intake(case, actor, "correction_notice")
     _apply_material_updates(case, materials)
     problems = _missing(case)
     if not problems:
@@ -863,6 +872,7 @@ def not_accept(case: Case | str, *, actor: Actor, reason: str, basis: str = "") 
     case = _lock(case, {CaseStatus.SUBMITTED}, "not_accept")
     if not may_handle_intake(actor, case):
         raise _deny()
+    _no_child_intake(case, actor, "not_accept")
     old = case.status
     case.status = CaseStatus.NOT_ACCEPTED
     case.decision_reason, case.decision_basis = reason.strip()[:2000], basis.strip()[:2000]
@@ -870,6 +880,30 @@ def not_accept(case: Case | str, *, actor: Actor, reason: str, basis: str = "") 
     _save(case, ["status", "decision_reason", "decision_basis", "decided_at"])
     _event(case, "not_accept", actor, from_status=old, reason=case.decision_reason)
     return case
+
+
+# 全市通办 (DESIGN §5): a case received at a hall of another region than its handling region
+# is forwarded to the handling department within this many working days of acceptance.
+FORWARD_WORKDAYS = 1
+
+
+def _set_forward_due(case: Case) -> None:
+    """At acceptance: the forwarding due of a case received at another region's hall."""
+    if case.accept_hall_id and case.accept_region_id != case.handling_region_id and case.clock_start:
+        case.forward_due = clock.shift(case.clock_start, FORWARD_WORKDAYS, case.handling_region.code)
+
+
+def _no_child_intake(case: Case, actor: Actor, action: str) -> None:
+    """一件事: a child case's intake decisions are its parent's (only the system starts it)."""
+    if case.parent_id and not _is_system(actor):
+        raise ConflictError(
+            bi(
+                f"办件 {case.number} 是一件事的成员事项，请在一件事办件上{ACTION_ZH.get(action, action)}",
+                f"Case {case.number} is a member of a bundle: {action.replace('_', ' ')} its parent case",
+            ),
+            code="bundle_child",
+            extra={"status": case.status},
+        )
 
 
 def _start_clock(case: Case, start: date, started_at: Any) -> None:
@@ -910,6 +944,11 @@ def clear_catalog_cache() -> None:
 
 def _item_materials(item: ServiceItem) -> list[Any]:
     return _cached(("materials", item.pk, item.updated_at), lambda: list(item.materials.all()))
+
+
+def item_materials(item: ServiceItem) -> list[Any]:
+    """An item version's material requirements, cached per process (see CATALOG_TTL)."""
+    return _item_materials(item)
 
 
 def _item_outputs(item: ServiceItem) -> list[str]:
@@ -994,6 +1033,11 @@ def accept_case(case: Case | str, *, actor: Actor) -> Case:
     case = _lock(case, {CaseStatus.SUBMITTED}, "accept", _ACCEPT_RELATED)
     if not may_handle_intake(actor, case):
         raise _deny()
+    _no_child_intake(case, actor, "accept")
+    if case.bundle_id:  # 一件事: one acceptance of the parent starts its first stage's children
+        from onewindow.cases import bundles
+
+        return bundles.accept_parent(case, actor)
     materials = _case_materials(case)
     # The resolvers fetch materials from shared data and e-licences: only worth calling when
     # some material is still to be obtained that way.
@@ -1021,6 +1065,7 @@ def accept_case(case: Case | str, *, actor: Actor) -> Case:
     # A submitted case has no work items yet: the flags see only the ones opened here.
     opened = _open_step(case, _steps(case.item)[0], case.clock_start)
     clock.refresh_flags(case, now=now, work_items=opened)
+    _set_forward_due(case)
     _save(
         case,
         [
@@ -1034,6 +1079,7 @@ def accept_case(case: Case | str, *, actor: Actor) -> Case:
             "sla",
             "legal_breach",
             "step_overdue",
+            "forward_due",
         ],
     )
     _event(
@@ -1052,6 +1098,8 @@ def deem_accepted(case: Case | str, *, actor: Actor = "system") -> Case:
     """No notice within 5 working days of receipt: the case is accepted as of receipt
     (行政许可法 第三十二条), the clock counted from the receipt day."""
     case = _lock(case, {CaseStatus.SUBMITTED}, "deem_accept")
+    if case.parent_id or case.bundle_id:  # 一件事: started by the system / accepted by a clerk
+        raise _conflict(case, "deem_accept")
     received = timezone.localdate(case.received_at)
     _start_clock(case, received, case.received_at)
     old = case.status
@@ -1135,6 +1183,20 @@ def claim_work_item(work_item: WorkItem | str, *, actor: Actor) -> WorkItem:
     now = timezone.now()
     wi.status, wi.assignee, wi.claimed_at = WorkItemStatus.CLAIMED, _user(actor), now
     _write(wi, ["status", "assignee", "claimed_at", "updated_at"])
+    if case.forward_due and case.forwarded_at is None:
+        # 全市通办: the handling department's first claim receives the forwarded case.
+        case.forwarded_at = now
+        case.forward_late = timezone.localdate(now) > case.forward_due
+        _save(case, ["forwarded_at", "forward_late"])
+        _event(
+            case,
+            "forward_received",
+            actor,
+            from_status=case.status,
+            at=now,
+            reason="流转超时" if case.forward_late else "",
+            payload={"forward_due": case.forward_due.isoformat(), "late": case.forward_late},
+        )
     if case.status == CaseStatus.ACCEPTED:
         old = case.status
         case.status = CaseStatus.IN_REVIEW
@@ -1589,7 +1651,9 @@ def withdraw_case(case: Case | str, *, actor: Actor, reason: str = "") -> Case:
     case.status, case.sla = CaseStatus.WITHDRAWN, ""
     _save(case, ["status", "sla"])
     _event(case, "withdraw", actor, from_status=old, reason=reason.strip()[:2000])
-    for child in case.children.filter(status__in=OPEN_STATUSES):
+    # 一件事: only the children that can still be withdrawn (a READY or REFUSED child has its
+    # result; it is delivered or kept, not withdrawn).
+    for child in case.children.filter(status__in=OPEN_STATUSES - {CaseStatus.REFUSED, CaseStatus.READY}):
         withdraw_case(child, actor=actor, reason=reason)
     return case
 
@@ -1640,8 +1704,9 @@ def deemed_acceptance_due(today: date | None = None) -> list[str]:
 
     today = today or _today()
     out = []
+    # 一件事 children are started by the system (held until then), never deemed accepted.
     for number, received, region in Case.objects.filter(
-        status=CaseStatus.SUBMITTED, item__isnull=False
+        status=CaseStatus.SUBMITTED, item__isnull=False, parent__isnull=True
     ).values_list("number", "received_at", "handling_region__code"):
         limit = get_calendar(region).add_workdays(
             timezone.localdate(received), clock.DEEMED_ACCEPTANCE_WORKDAYS

@@ -49,7 +49,9 @@ def resolve(item: ServiceItem, applicant_id: str, *, actor: Any, legal_rep_id: s
     read once (one query), not per material; the probes' access records are written together at the end
     (also when a later material raises, before the exception goes on)."""
     out: list[Coverage] = []
-    materials = list(item.materials.all())
+    from onewindow.cases.services import item_materials
+
+    materials = item_materials(item)
     codes = {ex.parse_source(m.source)[0] for m in materials if m.source_kind == "data"}
     datasets, grants = ex.datasets_and_grants(item.department, codes) if codes else ({}, [])
     records: list[AccessRecord] = []

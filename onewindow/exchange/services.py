@@ -75,25 +75,41 @@ def active_grants(
     return list(_valid_grants(department, on).filter(dataset_id__in=ids))
 
 
+# Datasets are reference data: each process keeps the active ones (with their owners) for
+# DATASET_TTL seconds. Grants are never cached: a revoked grant is refused on the next read.
+DATASET_TTL = 60.0
+_dataset_cache: dict[str, Any] = {"at": -1e9, "by_code": {}}
+
+
+def clear_dataset_cache() -> None:
+    _dataset_cache["at"] = -1e9
+
+
+def active_datasets() -> dict[str, Dataset]:
+    now = time.monotonic()
+    if now - _dataset_cache["at"] > DATASET_TTL:
+        _dataset_cache["by_code"] = {
+            d.code: d for d in Dataset.objects.filter(active=True).select_related("owner")
+        }
+        _dataset_cache["at"] = now
+    return _dataset_cache["by_code"]
+
+
 def datasets_and_grants(
     department: Department | None, codes: Iterable[str], on: date | None = None
 ) -> tuple[dict[str, Dataset], list[Grant]]:
-    """For one resolve: the active datasets among `codes` (with their owners) and the department's
-    grants on them that are active and valid on `on` (each checked with `grant_covering`). One
-    query when every dataset has such a grant, else a second one for the datasets without."""
+    """For one resolve: the active datasets among `codes` (with their owners) and the
+    department's grants on them that are active and valid on `on` (each checked with
+    `grant_covering`): one query for the grants, none for the (cached) datasets."""
     codes = set(codes)
+    known = active_datasets()
+    datasets = {c: known[c] for c in codes if c in known}
     grants: list[Grant] = []
-    if department is not None and codes:
+    if department is not None and datasets:
         grants = list(
             _valid_grants(department, on)
-            .filter(dataset__code__in=codes, dataset__active=True)
-            .select_related("dataset__owner")
-        )
-    datasets = {g.dataset.code: g.dataset for g in grants}
-    missing = codes - datasets.keys()
-    if missing:
-        datasets.update(
-            (d.code, d) for d in Dataset.objects.filter(active=True, code__in=missing).select_related("owner")
+            .filter(dataset_id__in=[d.pk for d in datasets.values()])
+            .only("id", "dataset_id", "fields", "item_codes")
         )
     return datasets, grants
 

@@ -524,7 +524,28 @@ def check_coverage(item: Any, material: Any, holder_id: str) -> tuple[bool, str,
     ltype = get_type(code)
     if ltype is None:
         return False, "to_supply", f"证照类型未定义 / licence type {code} not defined"
-    ok, bad = pick(holder_licences([holder_id], code))
+    # Only what the verdict needs: a narrow read instead of whole licences with their JSON.
+    candidates = (
+        list(
+            Licence.objects.filter(holder_id_number=holder_id, type__code=code)
+            .only(
+                "id",
+                "type_id",
+                "status",
+                "status_reason",
+                "valid_from",
+                "valid_to",
+                "issuer_name",
+                "issue_date",
+            )
+            .order_by("-issue_date", "-id")
+        )
+        if holder_id
+        else []
+    )
+    for lic in candidates:
+        lic.type = ltype  # the cached type: refusal_text reads its name
+    ok, bad = pick(candidates)
     if ok is not None:
         until = f"有效期至 {ok.valid_to:%Y-%m-%d}" if ok.valid_to else "长期有效"
         return True, "licence", f"{ltype.name}（{ok.issuer_name}，{until}）"

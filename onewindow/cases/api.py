@@ -87,6 +87,8 @@ class MaterialBody(In):
 class SubmitBody(In):
     item: str | None = None
     bundle: str | None = None
+    # 一件事: the optional member items applied for (item codes); required members always are.
+    members: list[str] | None = None
     applicant: ApplicantBody
     channel: str
     form_data: dict[str, Any] = {}
@@ -186,6 +188,10 @@ class FlagsOut(Schema):
     sla: str
     legal_breach: bool
     step_overdue: bool
+    # 一件事 parent: some member item was refused, cancelled or withdrawn, the others went on.
+    partial: bool = False
+    # 全市通办: the handling department received the forwarded case after its forwarding due.
+    forward_late: bool = False
 
 
 class SuspensionOut(Schema):
@@ -228,12 +234,22 @@ class ChildOut(Schema):
     number: str
     status: str
     handling_department: str | None
+    item: str | None = None
+    stage: int | None = None
+    held: bool = False
+    promised_due: date | None = None
+
+
+class BundleRef(Schema):
+    code: str
+    name: str
 
 
 class CaseSummary(Schema):
     number: str
     status: str
     item: ItemRef | None
+    bundle: BundleRef | None = None
     applicant: ApplicantOut
     channel: str
     accept_region: str
@@ -258,6 +274,9 @@ class CaseDetail(CaseSummary):
     form_data: dict[str, Any]
     promised_due_at: datetime | None
     due_is_provisional: bool
+    forward_due: date | None = None
+    forwarded_at: datetime | None = None
+    parent: str | None = None
     accepted_at: datetime | None
     decided_at: datetime | None
     delivered_at: datetime | None
@@ -319,6 +338,7 @@ def _summary(case: Case, *, masked: bool) -> dict[str, Any]:
         "number": case.number,
         "status": case.status,
         "item": _item(case),
+        "bundle": {"code": case.bundle.code, "name": case.bundle.name} if case.bundle_id else None,
         "applicant": {
             "id_type": case.applicant_type,
             "id_number": mask_id(number) if masked else number,
@@ -329,7 +349,13 @@ def _summary(case: Case, *, masked: bool) -> dict[str, Any]:
         "accept_region": case.accept_region.code,
         "handling_department": case.handling_department.code if case.handling_department_id else None,
         "handling_region": case.handling_region.code,
-        "flags": {"sla": case.sla, "legal_breach": case.legal_breach, "step_overdue": case.step_overdue},
+        "flags": {
+            "sla": case.sla,
+            "legal_breach": case.legal_breach,
+            "step_overdue": case.step_overdue,
+            "partial": case.partial,
+            "forward_late": case.forward_late,
+        },
         "promised_due": case.promised_due,
         "legal_due": case.legal_due,
         "visits": case.visits,
@@ -346,7 +372,11 @@ def case_detail(case: Case, user: Any) -> dict[str, Any]:
             "since": case.paused_on,
             "correction_deadline": case.correction_deadline,
         }
-    children = visible_cases(user).filter(parent=case).order_by("number")
+    children = (
+        visible_cases(user).filter(parent=case).select_related("item").order_by("number")
+        if case.bundle_id
+        else []
+    )
     return {
         **_summary(case, masked=False),
         "accept_hall": case.accept_hall.code if case.accept_hall_id else None,
@@ -355,6 +385,9 @@ def case_detail(case: Case, user: Any) -> dict[str, Any]:
         "form_data": case.form_data,
         "promised_due_at": case.promised_due_at,
         "due_is_provisional": case.due_is_provisional,
+        "forward_due": case.forward_due,
+        "forwarded_at": case.forwarded_at,
+        "parent": case.parent.number if case.parent_id else None,
         "accepted_at": case.accepted_at,
         "decided_at": case.decided_at,
         "delivered_at": case.delivered_at,
@@ -400,6 +433,10 @@ def case_detail(case: Case, user: Any) -> dict[str, Any]:
                 "number": c.number,
                 "status": c.status,
                 "handling_department": c.handling_department.code if c.handling_department_id else None,
+                "item": c.item.code if c.item_id else None,
+                "stage": c.stage_seq,
+                "held": c.held,
+                "promised_due": c.promised_due,
             }
             for c in children
         ],
@@ -410,7 +447,14 @@ def _fresh_detail(request: HttpRequest, case: Case) -> dict[str, Any]:
     """The case as it is after a transition. The caller could see it a moment ago (the scoped
     read came first), so it is re-read by key rather than through the scope again."""
     fresh = Case.objects.select_related(
-        "item", "handling_department", "accept_hall", "deliver_hall", "handling_region", "accept_region"
+        "item",
+        "bundle",
+        "parent",
+        "handling_department",
+        "accept_hall",
+        "deliver_hall",
+        "handling_region",
+        "accept_region",
     ).get(pk=case.pk)
     return case_detail(fresh, request.auth)
 
@@ -519,7 +563,7 @@ def _as_json(schema: type[Schema], data: dict[str, Any]) -> dict[str, Any]:
     "/cases",
     auth=AUTH,
     response={201: CaseDetail, 400: ErrorOut, **ERRORS},
-    summary="Submit an application for one item",
+    summary="Submit an application for one item or a 一件事 bundle",
 )
 def submit(
     request: HttpRequest,
@@ -528,45 +572,71 @@ def submit(
 ) -> Any:
     user = request.auth
     key = _idempotency_key(idempotency_key)
-    if payload.bundle is not None:
+    if payload.bundle is not None and payload.item:
         raise InvalidError(
-            bi("暂不支持通过接口提交一件事", "Bundles are not yet supported by the API"),
-            code="not_supported",
-            fields={"bundle": [bi("暂不支持", "not yet supported")]},
+            bi("请指定事项或一件事，不能同时指定", "Give an item or a bundle, not both"),
+            fields={"bundle": [bi("不能与 item 同时指定", "not together with item")]},
         )
-    if not payload.item:
+    if payload.members is not None and payload.bundle is None:
+        raise InvalidError(
+            bi("只有一件事可以选择成员事项", "Members can only be chosen for a bundle"),
+            fields={"members": [bi("仅用于一件事", "only for a bundle")]},
+        )
+    if not payload.item and not payload.bundle:
         raise InvalidError(bi("请指定事项", "An item is required"), fields={"item": [bi("必填", "required")]})
     request_hash = _request_hash(payload)
     endpoint = "POST /cases"
     if key is not None and (stored := _stored_response(user, endpoint, key)) is not None:
         return _replay(stored, request_hash)
+    from onewindow.cases import bundles
+
+    bundle = item = None
     try:
-        item = cs.active_item(payload.item)
+        if payload.bundle:
+            bundle = bundles.active_bundle(payload.bundle)
+        else:
+            item = cs.active_item(payload.item)
     except NotFoundError as exc:
-        raise InvalidError(exc.message, code="item_not_found", fields={"item": [exc.message]}) from exc
+        what = "bundle" if payload.bundle else "item"
+        raise InvalidError(exc.message, code=exc.code, fields={what: [exc.message]}) from exc
     a = payload.applicant
+    applicant = cs.ApplicantIn(a.id_type, a.id_number, a.name, a.phone, a.legal_rep_name)
     try:
         with transaction.atomic():
-            case = cs.submit_case(
-                actor=user,
-                item=item,
-                applicant=cs.ApplicantIn(a.id_type, a.id_number, a.name, a.phone, a.legal_rep_name),
-                channel=payload.channel,
-                form_data=payload.form_data,
-                materials=_materials(payload.materials),
-                delivery_method=payload.delivery_method,
-                delivery_address=payload.delivery_address,
-                delegation=payload.delegation,
-            )
+            if bundle is not None:
+                # 一件事: one form, one material set, a held child case per member item.
+                case = bundles.submit_bundle(
+                    actor=user,
+                    bundle=bundle,
+                    applicant=applicant,
+                    channel=payload.channel,
+                    form_data=payload.form_data,
+                    materials=_materials(payload.materials),
+                    members=payload.members,
+                    delivery_method=payload.delivery_method,
+                    delivery_address=payload.delivery_address,
+                    delegation=payload.delegation,
+                )
+            else:
+                case = cs.submit_case(
+                    actor=user,
+                    item=item,
+                    applicant=applicant,
+                    channel=payload.channel,
+                    form_data=payload.form_data,
+                    materials=_materials(payload.materials),
+                    delivery_method=payload.delivery_method,
+                    delivery_address=payload.delivery_address,
+                    delegation=payload.delegation,
+                )
             if payload.consent:
                 from onewindow.exchange.services import consent_for_case
 
-                consent_for_case(
-                    case,
-                    actor=user,
-                    mode="agent" if payload.channel == "grid" else "applicant",
-                    delegation=payload.delegation,
-                )
+                mode = "agent" if payload.channel == "grid" else "applicant"
+                if bundle is not None:
+                    bundles.consent_for_bundle(case, actor=user, mode=mode, delegation=payload.delegation)
+                else:
+                    consent_for_case(case, actor=user, mode=mode, delegation=payload.delegation)
             body = _as_json(CaseDetail, _fresh_detail(request, case))
             if key is not None:
                 IdempotentResponse.objects.create(

@@ -15,3 +15,8 @@ class CasesConfig(AppConfig):
         # Open due dates follow calendar changes (DESIGN §5).
         if clock.recompute_open_due_dates not in workcal.on_change:
             workcal.on_change.append(clock.recompute_open_due_dates)
+        # 一件事: start dependent children, cancel the dependents of a refused one, aggregate
+        # the parent, deliver the children with it; a new enterprise's identity (企业开办).
+        from onewindow.cases import bundles
+
+        bundles.install()

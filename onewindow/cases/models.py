@@ -197,6 +197,20 @@ class Case(TimeStamped):
     closed_at = models.DateTimeField(_("归档时间"), null=True, blank=True)
 
     visits = models.PositiveSmallIntegerField(_("跑动次数"), default=0)
+    # 一件事 (DESIGN §4, `cases.bundles`). A child case is `held` from submission until the
+    # system starts it: its stage has opened (every earlier stage's child is finished) and the
+    # member items it `depends_on` (item codes) have issued their outputs. A held child is
+    # SUBMITTED with no clock, no work items, and is never deemed accepted. `partial` is set on
+    # a parent when some member item was refused, cancelled or withdrawn and others went on.
+    held = models.BooleanField(_("待启动"), default=False)
+    stage_seq = models.PositiveSmallIntegerField(_("一件事阶段"), null=True, blank=True)
+    depends_on = models.JSONField(_("依赖事项"), default=list, blank=True)
+    partial = models.BooleanField(_("部分办结"), default=False)
+    # 全市通办: received in one region and handled in another, the file is forwarded to the
+    # handling department within one working day of acceptance; its first claim receives it.
+    forward_due = models.DateField(_("流转期限"), null=True, blank=True)
+    forwarded_at = models.DateTimeField(_("流转接收时间"), null=True, blank=True)
+    forward_late = models.BooleanField(_("流转超时"), default=False)
     decision_reason = models.TextField(_("决定理由"), blank=True)
     decision_basis = models.TextField(_("决定依据"), blank=True)
     row_version = models.PositiveIntegerField(default=0, editable=False)
@@ -265,6 +279,9 @@ class CaseMaterial(TimeStamped):
         _("可信等级"), max_length=1, blank=True, help_text=_("A–D（国办函〔2016〕108号）")
     )
     reference = models.CharField(_("引用"), max_length=200, blank=True, help_text=_("证照标识或数据访问记录"))
+    # On a bundle parent: the member materials this one merged material stands for, as
+    # [[member item code, seq of that child case's material], ...].
+    maps_to = models.JSONField(_("对应成员事项材料"), default=list, blank=True)
 
     class Meta:
         verbose_name = _("办件材料")

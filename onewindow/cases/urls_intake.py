@@ -10,6 +10,7 @@ urlpatterns = [
     path("intake/", views.start, name="start"),
     path("intake/check-id/", views.check_id, name="check_id"),
     path("intake/done/<str:number>/", views.done, name="done"),
+    path("intake/bundle/<slug:code>/", views.bundle, name="bundle"),
     path("intake/<str:code>/", views.item, name="item"),
     path("cases/<str:number>/notice/", views.notice, name="notice"),
     path("cases/<str:number>/notice.pdf", views.notice_pdf, name="notice_pdf"),

@@ -475,11 +475,14 @@ def test_bad_submissions_are_a_422_naming_the_field(
     assert Case.objects.count() == 0
 
 
-def test_bundles_are_not_yet_supported_in_both_languages(client: Client, shop: dict[str, Any]):
+def test_an_unknown_bundle_is_a_422_in_both_languages(client: Client, shop: dict[str, Any]):
+    # Bundles are submitted through POST /cases (issue #6); this small city has none.
     r = post(client, "/cases", auth("clerk"), case_body(item=None, bundle="business-startup"))
 
     assert r.status_code == 422
-    assert r.json()["error"]["fields"]["bundle"] == ["暂不支持 / not yet supported"]
+    assert r.json()["error"]["fields"]["bundle"] == [
+        "一件事不存在或未启用：business-startup / No active bundle: business-startup"
+    ]
 
 
 @pytest.mark.parametrize("raw", ["{not json", "[1, 2]", '"text"', "null"])

@@ -28,7 +28,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from onewindow.cases import services
+from onewindow.cases import bundles, services
 from onewindow.cases.filters import CaseListFilter
 from onewindow.cases.models import (
     OPEN_STATUSES,
@@ -335,13 +335,18 @@ def detail(request: HttpRequest, number: str) -> HttpResponse:
     except Delivery.DoesNotExist:
         delivery = None
     extra_visits = case.visits - (case.item.max_visits if case.item_id else 1)
+    children = list(
+        case.children.select_related("item", "handling_department").order_by("stage_seq", "number")
+    )
     context = {
         "case": case,
         "materials": list(case.materials.all()),
         "steps": list(steps.values()),
         "events": events,
         "delivery": delivery,
-        "children": list(case.children.select_related("item").order_by("number")),
+        "children": children,
+        # 一件事: the children by stage (progress), for a parent case.
+        "stages": bundles.progress(case, children) if case.bundle_id else [],
         "is_immediate": bool(case.item_id and case.item.case_type == CaseType.IMMEDIATE),
         "over_visits": extra_visits > 0,
         "max_extension": services.MAX_EXTENSION_WORKDAYS - case.extended_workdays,

@@ -30,7 +30,7 @@ from onewindow.cases import receipts, services
 from onewindow.cases.forms import IntakeForms, check_id_number
 from onewindow.cases.models import Case, CaseStatus, Channel
 from onewindow.cases.queries import get_case_for
-from onewindow.catalog.models import ServiceItem
+from onewindow.catalog.models import Bundle, ItemState, ServiceItem
 from onewindow.catalog.queries import search_items
 from onewindow.core.errors import ConflictError, DomainError, ForbiddenError, InvalidError, NotFoundError
 from onewindow.core.htmx import is_htmx, template_for
@@ -112,7 +112,14 @@ def _error_page(request: HttpRequest, message: Any, status: int) -> HttpResponse
 def start(request: HttpRequest) -> HttpResponse:
     q = request.GET.get("q", "").strip()[:100]
     post = clerk_post(request.user)
-    context = {"q": q, "post": post, "items": scoped_search(q, post.region), "max_results": MAX_RESULTS}
+    context = {
+        "q": q,
+        "post": post,
+        "items": scoped_search(q, post.region),
+        "max_results": MAX_RESULTS,
+        # 一件事: the bundles that may be taken at any comprehensive window.
+        "bundles": Bundle.objects.filter(state=ItemState.ACTIVE).order_by("code"),
+    }
     response = render(
         request,
         template_for(request, "cases/intake/start.html", "cases/intake/partials/results.html"),
@@ -318,3 +325,121 @@ def receipt(request: HttpRequest, number: str) -> HttpResponse:
         )
     payload = receipts.receipt_payload(case, receipts.tracking_url(request, case.number))
     return _pdf(receipts.receipt_pdf(payload), f"receipt-{case.number}.pdf")
+
+
+# ---------------------------------------------------------------------------------------------
+# 一件事: one form, one set of materials, one acceptance (DESIGN §4)
+
+
+class BundleIntakeForms(IntakeForms):
+    """The intake forms of a bundle: the merged form and the merged material set."""
+
+    def __init__(self, bundle: Any, requirements: list[Any], data: Any = None, files: Any = None) -> None:
+        from onewindow.cases.forms import (
+            ApplicantForm,
+            DecisionForm,
+            DeliveryForm,
+            ItemDataForm,
+            MaterialsForm,
+        )
+
+        self.item = bundle
+        self.applicant = ApplicantForm(data, prefix="a")
+        self.item_form = ItemDataForm(data, schema=bundle.form_schema or [])
+        self.materials = MaterialsForm(data, files, requirements=requirements)
+        self.delivery = DeliveryForm(data, prefix="d")
+        self.decision = DecisionForm(data, prefix="x")
+        self.non_field_errors = []
+
+
+def _bundle_or_404(code: str) -> Any:
+    from onewindow.cases import bundles
+
+    try:
+        return bundles.active_bundle(code)
+    except NotFoundError as exc:
+        raise Http404(str(exc.message)) from exc
+
+
+@require_http_methods(["GET", "POST"])
+@intake_clerk_required
+def bundle(request: HttpRequest, code: str) -> HttpResponse:
+    from onewindow.cases import bundles
+
+    b = _bundle_or_404(code)
+    post = clerk_post(request.user)
+    every = bundles.members_of(b, [m.item_code for m in b.members.all()])
+    outside = [m.item for m in every if not m.optional and not in_scope(m.item, post.region)]
+    if outside:
+        where = post.hall.name if post.hall else (post.region.name if post.region else "—")
+        return _error_page(
+            request,
+            _("一件事「%(bundle)s」的成员事项「%(item)s」的通办范围不包括%(where)s，不能在本窗口受理。")
+            % {"bundle": b.name, "item": outside[0].name, "where": where},
+            403,
+        )
+    requirements = bundles.merged_requirements(every)
+    chosen = request.POST.getlist("members") if request.method == "POST" else []
+
+    def page(forms: BundleIntakeForms, status: int = 200) -> HttpResponse:
+        context = {
+            "bundle": b,
+            "members": every,
+            "chosen": set(chosen),
+            "forms": forms,
+            "post": post,
+            "material_rows": forms.materials.rows(),
+            "has_errors": status >= 400,
+            "uploads_chosen": bool(request.FILES),
+        }
+        return render(request, "cases/intake/bundle.html", context, status=status)
+
+    if request.method != "POST":
+        return page(BundleIntakeForms(b, requirements))
+    forms = BundleIntakeForms(b, requirements, request.POST, request.FILES)
+    if not forms.is_valid():
+        return page(forms, 422)
+    action = forms.action
+    user = request.user
+    delivery = forms.delivery.cleaned_data
+    decision = forms.decision.cleaned_data
+    try:
+        with transaction.atomic():
+            case = bundles.submit_bundle(
+                actor=user,
+                bundle=b,
+                applicant=forms.applicant.applicant_in(),
+                channel=Channel.WINDOW,
+                form_data=forms.item_form.form_data(),
+                materials=forms.materials.materials_in(),
+                members=chosen,
+                delivery_method=delivery["delivery_method"],
+                delivery_address=delivery.get("delivery_address") or "",
+            )
+            if delivery.get("consent"):
+                bundles.consent_for_bundle(case, actor=user)
+            if action == "accept":
+                services.accept_case(case, actor=user)
+            elif action == "notice":
+                services.send_correction_notice(case, actor=user, note=decision.get("note") or "")
+            else:
+                services.not_accept(
+                    case, actor=user, reason=decision.get("reason") or "", basis=decision.get("basis") or ""
+                )
+    except InvalidError as exc:
+        forms.add_service_errors(exc)
+        return page(forms, 422)
+    except ConflictError as exc:
+        forms.non_field_errors.append(str(exc.message))
+        forms.mark_incomplete(list(exc.extra.get("materials") or []), _("受理需要这份材料"))
+        return page(forms, 409)
+    except (ForbiddenError, PermissionDeniedError) as exc:
+        message = exc.message if isinstance(exc, DomainError) else _("您无权在本窗口受理此事项")
+        forms.non_field_errors.append(str(message))
+        return page(forms, 403)
+    url = reverse("cases_intake:done", args=[case.number])
+    if is_htmx(request):
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = url
+        return response
+    return HttpResponseRedirect(url)

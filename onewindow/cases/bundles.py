@@ -79,7 +79,6 @@ from onewindow.cases.models import (
     MaterialStatus,
     SatisfiedBy,
 )
-from onewindow.cases.uploads import check_upload
 from onewindow.catalog.formschema import clean_form_data, condition_holds
 from onewindow.catalog.models import Bundle, CaseType, ItemState, LimitUnit, ServiceItem
 from onewindow.core.errors import ConflictError, ForbiddenError, InvalidError, NotFoundError
@@ -319,40 +318,8 @@ def _merged_rows(
             source=mm.source,
             maps_to=[list(t) for t in mm.maps_to],
         )
-        kind = mm.source_kind
-        g = given.get(mm.seq)
-        if kind == "pledge":
-            m.satisfied_by, m.status = SatisfiedBy.PLEDGE, MaterialStatus.OK
-        elif kind == "exempt":
-            m.satisfied_by, m.status = SatisfiedBy.EXEMPT, MaterialStatus.OK
-        elif kind in ("data", "licence") and not (g and g.satisfied_by):
-            m.status = MaterialStatus.TO_SUPPLY
-        if g is not None and g.satisfied_by:
-            if g.satisfied_by not in (SatisfiedBy.UPLOAD, SatisfiedBy.PAPER, SatisfiedBy.PLEDGE):
-                errors[f"materials.{mm.seq}.satisfied_by"] = [
-                    bi("提交方式应为 upload、paper 或 pledge", "satisfied_by must be upload, paper or pledge")
-                ]
-                continue
-            if g.status and g.status not in MaterialStatus.values:
-                errors[f"materials.{mm.seq}.status"] = [bi("材料状态无效", "invalid material status")]
-                continue
-            m.satisfied_by, m.status, m.reason = g.satisfied_by, g.status or MaterialStatus.OK, g.reason[:300]
-            if g.satisfied_by == SatisfiedBy.UPLOAD:
-                if g.file is None:
-                    errors[f"materials.{mm.seq}.file"] = [
-                        bi("请上传文件", "a file is required for an upload")
-                    ]
-                    continue
-                try:
-                    info = check_upload(g.file)
-                except InvalidError as exc:
-                    errors[f"materials.{mm.seq}.file"] = [exc.message]
-                    continue
-                m.file, m.file_name, m.file_hash = g.file, info.name, info.sha256
-                m.file_size, m.content_type = info.size, info.content_type
-        elif g is not None and g.status in (MaterialStatus.DEFECTIVE, MaterialStatus.MISSING):
-            m.status, m.reason = g.status, (g.reason or "")[:300]
-        rows.append(m)
+        if cs.fill_material(m, mm.source_kind, given.get(mm.seq), errors):
+            rows.append(m)
     if errors:
         raise InvalidError(bi("材料信息有误", "Invalid materials"), fields=errors)
     return rows

@@ -559,47 +559,57 @@ def _build_materials(
         m = CaseMaterial(
             case=case, requirement=req, seq=req.seq, name=req.name, required=req.required, source=req.source
         )
-        kind = req.source_kind
-        g = given.get(req.seq)
-        if kind == "pledge":
-            m.satisfied_by, m.status = SatisfiedBy.PLEDGE, MaterialStatus.OK
-        elif kind == "exempt":
-            m.satisfied_by, m.status = SatisfiedBy.EXEMPT, MaterialStatus.OK
-        elif kind in ("data", "licence") and not (g and g.satisfied_by):
-            m.status = MaterialStatus.TO_SUPPLY
-        if g is not None and g.satisfied_by:
-            if g.satisfied_by not in (SatisfiedBy.UPLOAD, SatisfiedBy.PAPER, SatisfiedBy.PLEDGE):
-                errors[f"materials.{req.seq}.satisfied_by"] = [
-                    bi("提交方式应为 upload、paper 或 pledge", "satisfied_by must be upload, paper or pledge")
-                ]
-                continue
-            m.satisfied_by = g.satisfied_by
-            m.status = g.status or MaterialStatus.OK
-            m.reason = (g.reason or "")[:300]
-            if g.satisfied_by == SatisfiedBy.UPLOAD:
-                if g.file is None:
-                    errors[f"materials.{req.seq}.file"] = [
-                        bi("请上传文件", "a file is required for an upload")
-                    ]
-                    continue
-                try:
-                    info = check_upload(g.file)
-                except InvalidError as exc:
-                    errors[f"materials.{req.seq}.file"] = [exc.message]
-                    continue
-                m.file = g.file
-                m.file_name = info.name
-                m.file_hash = info.sha256
-                m.file_size = info.size
-                m.content_type = info.content_type
-        elif g is not None and g.status in (MaterialStatus.DEFECTIVE, MaterialStatus.MISSING):
-            m.status, m.reason = g.status, (g.reason or "")[:300]
-        if m.status not in MaterialStatus.values:
-            errors[f"materials.{req.seq}.status"] = [bi("材料状态无效", "invalid material status")]
-        rows.append(m)
+        if fill_material(m, req.source_kind, given.get(req.seq), errors):
+            rows.append(m)
     if errors:
         raise InvalidError(bi("材料信息有误", "Invalid materials"), fields=errors)
     return rows
+
+
+def fill_material(m: CaseMaterial, kind: str, g: MaterialIn | None, errors: dict[str, list[Any]]) -> bool:
+    """How a new case material stands, from its source kind and what the applicant (or clerk)
+    said about it: pledges and exemptions are satisfied, shared data and licences are "to
+    supply" until fetched, a paper check or an upload (checked by content and size) satisfies
+    it, or it is marked missing/defective with the reason. False (with `errors` filled under
+    `materials.<seq>…`) when the input is invalid."""
+    seq = m.seq
+    if kind == "pledge":
+        m.satisfied_by, m.status = SatisfiedBy.PLEDGE, MaterialStatus.OK
+    elif kind == "exempt":
+        m.satisfied_by, m.status = SatisfiedBy.EXEMPT, MaterialStatus.OK
+    elif kind in ("data", "licence") and not (g and g.satisfied_by):
+        m.status = MaterialStatus.TO_SUPPLY
+    if g is not None and g.status and g.status not in MaterialStatus.values:
+        errors[f"materials.{seq}.status"] = [bi("材料状态无效", "invalid material status")]
+        return False
+    if g is not None and g.satisfied_by:
+        if g.satisfied_by not in (SatisfiedBy.UPLOAD, SatisfiedBy.PAPER, SatisfiedBy.PLEDGE):
+            errors[f"materials.{seq}.satisfied_by"] = [
+                bi("提交方式应为 upload、paper 或 pledge", "satisfied_by must be upload, paper or pledge")
+            ]
+            return False
+        m.satisfied_by = g.satisfied_by
+        m.status = g.status or MaterialStatus.OK
+        m.reason = (g.reason or "")[:300]
+        if g.satisfied_by == SatisfiedBy.UPLOAD and not _attach_upload(m, g, errors):
+            return False
+    elif g is not None and g.status in (MaterialStatus.DEFECTIVE, MaterialStatus.MISSING):
+        m.status, m.reason = g.status, (g.reason or "")[:300]
+    return True
+
+
+def _attach_upload(m: CaseMaterial, g: MaterialIn, errors: dict[str, list[Any]]) -> bool:
+    if g.file is None:
+        errors[f"materials.{m.seq}.file"] = [bi("请上传文件", "a file is required for an upload")]
+        return False
+    try:
+        info = check_upload(g.file)
+    except InvalidError as exc:
+        errors[f"materials.{m.seq}.file"] = [exc.message]
+        return False
+    m.file, m.file_name, m.file_hash = g.file, info.name, info.sha256
+    m.file_size, m.content_type = info.size, info.content_type
+    return True
 
 
 def active_item(code: str) -> ServiceItem:
@@ -785,17 +795,8 @@ def _apply_material_updates(case: Case, updates: Iterable[MaterialIn]) -> None:
                 continue
             m.satisfied_by = u.satisfied_by
             m.status = u.status or MaterialStatus.OK
-            if u.satisfied_by == SatisfiedBy.UPLOAD:
-                if u.file is None:
-                    errors[f"materials.{u.seq}.file"] = [bi("请上传文件", "a file is required for an upload")]
-                    continue
-                try:
-                    info = check_upload(u.file)
-                except InvalidError as exc:
-                    errors[f"materials.{u.seq}.file"] = [exc.message]
-                    continue
-                m.file, m.file_name, m.file_hash = u.file, info.name, info.sha256
-                m.file_size, m.content_type = info.size, info.content_type
+            if u.satisfied_by == SatisfiedBy.UPLOAD and not _attach_upload(m, u, errors):
+                continue
         elif u.status:
             if u.status not in MaterialStatus.values:
                 errors[f"materials.{u.seq}.status"] = [bi("材料状态无效", "invalid material status")]

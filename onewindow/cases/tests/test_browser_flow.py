@@ -40,8 +40,9 @@ def approve_in_worklist(page: Any, site: str, number: str) -> None:
     page.wait_for_load_state("networkidle")
 
 
-def test_a_case_from_intake_page_to_delivery(transactional_db: Any, live_server: Any, shop: dict[str, Any],
-                                             personas: dict[str, Any]):
+def test_a_case_from_intake_page_to_delivery(
+    transactional_db: Any, live_server: Any, shop: dict[str, Any], personas: dict[str, Any]
+):
     site = live_server.url
     with browser.browser_page() as page:
         login(page, site, "clerk")

@@ -112,6 +112,19 @@ def _http(dataset: Dataset, subject: str, fields: list[str]) -> Answer:
     return breaker(dataset.code).call(guarded)
 
 
+def exists(dataset: Dataset, subject: str) -> Answer:
+    """Does the registry know the subject? Answer({}) when it does, Answer(None) when not, or a
+    failure. Reads no field values from a local registry; over HTTP it asks for the first field."""
+    if dataset.connector == ConnectorKind.HTTP:
+        return query(dataset, subject, dataset.field_names()[:1])
+    from onewindow.registry.lookup import exists as local_exists
+
+    try:
+        return Answer({} if local_exists(dataset.code, subject) else None)
+    except ValueError as exc:
+        return Answer(None, f"bad request: {exc}"[:300])
+
+
 def query(dataset: Dataset, subject: str, fields: list[str]) -> Answer:
     """Ask the dataset's registry; failures come back as an Answer with a reason, never raised."""
     try:

@@ -272,8 +272,7 @@ def probe_record(
     if dataset is None:
         result, reason = AccessResult.DENIED, f"unknown dataset {dataset_code}"
     else:
-        key = dataset.field_names()[:1]
-        answer = connectors.query(dataset, subject, key)
+        answer = connectors.exists(dataset, subject)
         if not answer.ok:
             result, reason = AccessResult.FAILED, answer.failure
         elif answer.data is None:

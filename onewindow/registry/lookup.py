@@ -39,6 +39,7 @@ from onewindow.registry.models import (
     ProvidentFundAccount,
     ProvidentFundUnit,
     Qualification,
+    RealEstateOwner,
     RealEstateUnit,
     SocialSecurity,
     SocialSecurityUnit,
@@ -46,7 +47,7 @@ from onewindow.registry.models import (
     Vehicle,
 )
 
-__all__ = ["DATASETS_FILE", "dataset_specs", "lookup", "needs_consent"]
+__all__ = ["DATASETS_FILE", "dataset_specs", "exists", "lookup", "needs_consent"]
 
 DATASETS_FILE = Path(__file__).resolve().parent / "data" / "datasets.yaml"
 RECORDS = "records"
@@ -344,3 +345,30 @@ _READERS: dict[str, Callable[[str, set[str]], Row | None]] = {
     "vehicle": _vehicle,
     "tax_clearance": _tax_clearance,
 }
+
+
+# Existence checks that need no record assembly (the 一证通办 resolver asks "does the registry
+# know this subject?" for every material before a case exists). Datasets not listed here answer
+# through their reader, so the two can never disagree on what "known" means.
+_EXISTS: dict[str, Callable[[str], bool]] = {
+    "population": lambda s: Person.objects.filter(id_number=s).exists(),
+    "real_estate": lambda s: (
+        RealEstateUnit.objects.filter(unit_number=s).exists()
+        if len(s) == 28
+        else RealEstateOwner.objects.filter(owner_id=s).exists()
+    ),
+    "enterprise": lambda s: Enterprise.objects.filter(uscc=s).exists(),
+}
+
+
+def exists(dataset: str, subject: str) -> bool:
+    """Whether `dataset` has a record for `subject` (ValueError for an unknown dataset)."""
+    spec = _spec(dataset)
+    if not isinstance(subject, str) or not subject.strip():
+        return False
+    subject = subject.strip().upper()
+    check = _EXISTS.get(dataset)
+    if check is not None:
+        return check(subject)
+    key = spec.get("record_key") or next(iter(spec["fields"]))
+    return _READERS[dataset](subject, {key}) is not None

@@ -429,3 +429,15 @@ def test_the_admin_is_read_only_and_masks_id_numbers_and_phones(loaded, admin_cl
     assert response.status_code == 403
     citizen.refresh_from_db()
     assert citizen.name == P.CITIZEN_NAME
+
+
+def test_exists_agrees_with_lookup_for_known_and_unknown_subjects(loaded):
+    unit = L.lookup("real_estate", P.CITIZEN_ID, ["unit_number"])["unit_number"]
+    for dataset, spec in L.dataset_specs().items():
+        key = next(iter(spec["fields"]))
+        for subject in (_subject(dataset), "11010519491231002X", "91350100M000100Y43"):
+            assert L.exists(dataset, subject) is (L.lookup(dataset, subject, [key]) is not None), (dataset, subject)
+    assert L.exists("real_estate", unit) is True
+    assert L.exists("population", "") is False
+    with pytest.raises(ValueError):
+        L.exists("nope", P.CITIZEN_ID)

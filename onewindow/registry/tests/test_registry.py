@@ -436,7 +436,10 @@ def test_exists_agrees_with_lookup_for_known_and_unknown_subjects(loaded):
     for dataset, spec in L.dataset_specs().items():
         key = next(iter(spec["fields"]))
         for subject in (_subject(dataset), "11010519491231002X", "91350100M000100Y43"):
-            assert L.exists(dataset, subject) is (L.lookup(dataset, subject, [key]) is not None), (dataset, subject)
+            assert L.exists(dataset, subject) is (L.lookup(dataset, subject, [key]) is not None), (
+                dataset,
+                subject,
+            )
     assert L.exists("real_estate", unit) is True
     assert L.exists("population", "") is False
     with pytest.raises(ValueError):

@@ -345,3 +345,20 @@ def test_html_in_values_is_escaped(clerk_client: Any) -> None:
         assert "&lt;b&gt;陈&lt;/b&gt;" in body
     pdf = clerk_client.get(reverse("cases_intake:notice_pdf", args=[case.number]))
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+
+
+def test_the_id_check_shows_what_the_platform_can_obtain(clerk_client: Any) -> None:
+    r = clerk_client.get(
+        reverse("cases_intake:check_id"),
+        {"a-id_type": "resident_id", "a-id_number": CITIZEN_ID, "item": "330800-SCJG-01-0001"},
+        HTTP_HX_REQUEST="true",
+    )
+    body = r.content.decode()
+    assert r.status_code == 200
+    assert 'id="coverage" hx-swap-oob="true"' in body
+    assert "食品安全承诺书" in body  # the pledge is covered without the applicant supplying it
+    bad = clerk_client.get(
+        reverse("cases_intake:check_id"),
+        {"a-id_type": "resident_id", "a-id_number": "330803199005120270", "item": "330800-SCJG-01-0001"},
+    )
+    assert "hx-swap-oob" not in bad.content.decode()

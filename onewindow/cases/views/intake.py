@@ -11,6 +11,7 @@ PDF) and the acceptance receipt PDF (`receipts`).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
@@ -135,13 +136,26 @@ def check_id(request: HttpRequest) -> HttpResponse:
     """htmx check-on-blur of the applicant's ID number or USCC (the checksum only)."""
     id_type = request.GET.get("a-id_type", "resident_id")
     number = request.GET.get("a-id_number", "").strip()[:40]
-    context: dict[str, Any] = {"number": number, "ok": False, "message": ""}
+    context: dict[str, Any] = {"number": number, "ok": False, "message": "", "coverage": None}
     if number:
         try:
             context["normalised"] = check_id_number(id_type, number)
             context["ok"] = True
         except ValidationError as exc:
             context["message"] = "；".join(str(m) for m in exc.messages)
+    code = request.GET.get("item", "")[:64]
+    if context["ok"] and code:
+        # 一证通办: what the platform can obtain for this applicant (existence checks are logged).
+        from onewindow.exchange.resolver import resolve
+
+        try:
+            item = services.active_item(code)
+        except NotFoundError:
+            item = None
+        if item is not None:
+            rows = resolve(item, context["normalised"], actor=request.user)
+            context["coverage"] = rows
+            context["covered"] = sum(r.covered for r in rows)
     return render(request, "cases/intake/partials/id_check.html", context)
 
 
@@ -164,6 +178,7 @@ def _render_item(
             "hx-get": reverse("cases_intake:check_id"),
             "hx-trigger": "blur changed",
             "hx-include": "[name='a-id_type']",
+            "hx-vals": json.dumps({"item": item.code}),
             "hx-target": "#id-check",
             "hx-swap": "innerHTML",
             "aria-describedby": "id-check",

@@ -30,7 +30,7 @@ def setup(db: str) -> None:
     intake_setup(db)
 
 
-def lifecycle(users: dict[str, Any], form: dict[str, Any], materials: list[Any]) -> Any:
+def lifecycle(users: dict[str, Any], form: dict[str, Any], materials: Any) -> Any:
     from onewindow.cases import bundles
     from onewindow.cases import services as cs
     from onewindow.cases.models import WorkItem, WorkItemStatus
@@ -42,7 +42,7 @@ def lifecycle(users: dict[str, Any], form: dict[str, Any], materials: list[Any])
         applicant=cs.ApplicantIn("resident_id", P.CITIZEN_ID, P.CITIZEN_NAME, P.CITIZEN_PHONE),
         channel="online",
         form_data=form,
-        materials=materials,
+        materials=materials(),
         members=["330800-YINHANG-20-0001"],
         delivery_method="electronic",
     )
@@ -88,11 +88,16 @@ def main() -> None:
     form = scenario_data("business-startup")["form"]
     b = bundles.active_bundle("business-startup")
     every = bundles.members_of(b, [m.item_code for m in b.members.all()])
-    materials = [
-        cs.MaterialIn(seq=mm.seq, satisfied_by="paper")
-        for mm in bundles.merged_requirements(every)
-        if mm.source_kind == "applicant" and mm.required
+    seqs = [
+        mm.seq for mm in bundles.merged_requirements(every) if mm.source_kind == "applicant" and mm.required
     ]
+
+    def materials() -> list[Any]:
+        # Applying online, the applicant uploads each material (a fresh file object each time).
+        from onewindow.scenarios import _upload
+
+        return [cs.MaterialIn(seq=seq, satisfied_by="upload", file=_upload()) for seq in seqs]
+
     if args.no_producers:
         cs.output_producers[:] = [p for p in cs.output_producers if p is bundles.assign_new_enterprise]
     for _ in range(2):  # warm up (compiled queries, catalogue cache, signing keys)

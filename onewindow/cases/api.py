@@ -7,11 +7,14 @@ current `status` in the error body) or 422 (fields)."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import json
 from datetime import date, datetime
 from typing import Any
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, JsonResponse
 from ninja import Field, Header, Query, Router, Schema
@@ -37,7 +40,7 @@ router = Router(tags=["cases"])
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 MAX_IDEMPOTENCY_KEY = 100
-API_MATERIAL_WAYS = ("", "paper", "pledge")
+API_MATERIAL_WAYS = ("", "paper", "pledge", "upload")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -82,6 +85,10 @@ class MaterialBody(In):
     satisfied_by: str = ""
     status: str = ""
     reason: str = ""
+    # An upload: the file's name and its content in base64 (checked by content and size like a
+    # page upload).
+    file_name: str = ""
+    content_base64: str = ""
 
 
 class SubmitBody(In):
@@ -478,7 +485,7 @@ def _work_item_row(wi: Any) -> dict[str, Any]:
 
 
 def _materials(rows: list[MaterialBody]) -> list[cs.MaterialIn]:
-    """Paper and pledge ticks (uploads go through the pages); one entry per material."""
+    """Paper checks and pledges (the clerk's), uploads in base64 (anyone's); one entry per material."""
     errors: dict[str, list[Any]] = {}
     seen: set[int] = set()
     for m in rows:
@@ -491,15 +498,28 @@ def _materials(rows: list[MaterialBody]) -> list[cs.MaterialIn]:
             ]
         if m.satisfied_by not in API_MATERIAL_WAYS:
             errors[f"materials.{m.seq}.satisfied_by"] = [
-                bi(
-                    "接口只接受 paper（纸质核验）或 pledge（告知承诺）；上传文件请使用页面",
-                    "the API accepts paper or pledge; upload files through the page",
-                )
+                bi("提交方式应为 upload、paper 或 pledge", "satisfied_by must be upload, paper or pledge")
             ]
+    files: dict[int, Any] = {}
+    for m in rows:
+        if m.satisfied_by != "upload":
+            continue
+        try:
+            data = base64.b64decode(m.content_base64, validate=True)
+        except (binascii.Error, ValueError):
+            errors[f"materials.{m.seq}.content_base64"] = [bi("不是有效的 base64", "not valid base64")]
+            continue
+        if not data:
+            errors[f"materials.{m.seq}.content_base64"] = [bi("文件为空", "the file is empty")]
+            continue
+        files[m.seq] = SimpleUploadedFile((m.file_name or f"material-{m.seq}")[:150], data)
     if errors:
         raise InvalidError(bi("材料信息有误", "Invalid materials"), fields=errors)
     return [
-        cs.MaterialIn(seq=m.seq, satisfied_by=m.satisfied_by, status=m.status, reason=m.reason) for m in rows
+        cs.MaterialIn(
+            seq=m.seq, satisfied_by=m.satisfied_by, status=m.status, reason=m.reason, file=files.get(m.seq)
+        )
+        for m in rows
     ]
 
 

@@ -299,7 +299,7 @@ def _clean_member_form(member: Member, bundle: Bundle, data: dict[str, Any], len
 
 
 def _merged_rows(
-    parent: Case, merged: list[MergedMaterial], given: dict[int, cs.MaterialIn]
+    parent: Case, merged: list[MergedMaterial], given: dict[int, cs.MaterialIn], *, self_service: bool = False
 ) -> list[CaseMaterial]:
     """The parent's materials from the merged set and what the applicant (or clerk) said."""
     rows: list[CaseMaterial] = []
@@ -318,7 +318,7 @@ def _merged_rows(
             source=mm.source,
             maps_to=[list(t) for t in mm.maps_to],
         )
-        if cs.fill_material(m, mm.source_kind, given.get(mm.seq), errors):
+        if cs.fill_material(m, mm.source_kind, given.get(mm.seq), errors, self_service=self_service):
             rows.append(m)
     if errors:
         raise InvalidError(bi("材料信息有误", "Invalid materials"), fields=errors)
@@ -459,7 +459,12 @@ def submit_bundle(
         visits=1 if visit else 0,
         **common,
     )
-    rows = _merged_rows(parent, merged, {m.seq: m for m in materials})
+    rows = _merged_rows(
+        parent,
+        merged,
+        {m.seq: m for m in materials},
+        self_service=channel in (Channel.ONLINE, Channel.MOBILE) and not cs._is_system(actor),
+    )
     parent.save(force_insert=True)
     for r in rows:
         r.case = parent

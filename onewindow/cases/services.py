@@ -537,7 +537,12 @@ def _authorize_submit(actor: Actor, channel: str, applicant: ApplicantIn, hall: 
 
 
 def _build_materials(
-    case: Case, item: ServiceItem, form_data: dict[str, Any], given: dict[int, MaterialIn]
+    case: Case,
+    item: ServiceItem,
+    form_data: dict[str, Any],
+    given: dict[int, MaterialIn],
+    *,
+    self_service: bool = False,
 ) -> list[CaseMaterial]:
     rows: list[CaseMaterial] = []
     errors: dict[str, list[Any]] = {}
@@ -559,20 +564,43 @@ def _build_materials(
         m = CaseMaterial(
             case=case, requirement=req, seq=req.seq, name=req.name, required=req.required, source=req.source
         )
-        if fill_material(m, req.source_kind, given.get(req.seq), errors):
+        if fill_material(m, req.source_kind, given.get(req.seq), errors, self_service=self_service):
             rows.append(m)
     if errors:
         raise InvalidError(bi("材料信息有误", "Invalid materials"), fields=errors)
     return rows
 
 
-def fill_material(m: CaseMaterial, kind: str, g: MaterialIn | None, errors: dict[str, list[Any]]) -> bool:
+def _self_service_refusal(kind: str, g: MaterialIn | None) -> Any:
+    """Applicants acting for themselves (online, or answering a correction) can upload a file,
+    or sign a pledge where the item offers one; a paper check is the clerk's to make."""
+    if g is None or not g.satisfied_by or g.satisfied_by == SatisfiedBy.UPLOAD:
+        return None
+    if g.satisfied_by == SatisfiedBy.PLEDGE and kind == "pledge":
+        return None
+    return bi(
+        "申请人只能上传材料（或在可告知承诺的材料上签署承诺）",
+        "Applicants may only upload a material (or sign a pledge where one is offered)",
+    )
+
+
+def fill_material(
+    m: CaseMaterial,
+    kind: str,
+    g: MaterialIn | None,
+    errors: dict[str, list[Any]],
+    *,
+    self_service: bool = False,
+) -> bool:
     """How a new case material stands, from its source kind and what the applicant (or clerk)
     said about it: pledges and exemptions are satisfied, shared data and licences are "to
     supply" until fetched, a paper check or an upload (checked by content and size) satisfies
     it, or it is marked missing/defective with the reason. False (with `errors` filled under
     `materials.<seq>…`) when the input is invalid."""
     seq = m.seq
+    if self_service and (refusal := _self_service_refusal(kind, g)) is not None:
+        errors[f"materials.{seq}.satisfied_by"] = [refusal]
+        return False
     if kind == "pledge":
         m.satisfied_by, m.status = SatisfiedBy.PLEDGE, MaterialStatus.OK
     elif kind == "exempt":
@@ -736,7 +764,13 @@ def submit_case(
         created_by=user,
     )
     visit = channel in IN_PERSON_CHANNELS
-    rows = _build_materials(case, item, cleaned, {m.seq: m for m in materials})
+    rows = _build_materials(
+        case,
+        item,
+        cleaned,
+        {m.seq: m for m in materials},
+        self_service=channel in (Channel.ONLINE, Channel.MOBILE) and not _is_system(actor),
+    )
     # The intake visit is counted in the inserted row (no second write of the case).
     case.visits = 1 if visit else 0
     case.row_version = 1 if visit else 0
@@ -775,7 +809,7 @@ def _case_materials(case: Case) -> list[CaseMaterial]:
     return _query(("materials",), lambda v: CaseMaterial.objects.filter(case_id=v)).all(case.pk)
 
 
-def _apply_material_updates(case: Case, updates: Iterable[MaterialIn]) -> None:
+def _apply_material_updates(case: Case, updates: Iterable[MaterialIn], *, self_service: bool = False) -> None:
     by_seq = {m.seq: m for m in case.materials.all()}
     errors: dict[str, list[Any]] = {}
     changed = []
@@ -783,6 +817,9 @@ def _apply_material_updates(case: Case, updates: Iterable[MaterialIn]) -> None:
         m = by_seq.get(u.seq)
         if m is None:
             errors[f"materials.{u.seq}"] = [bi("办件没有这一材料", "no such material on this case")]
+            continue
+        if self_service and (refusal := _self_service_refusal(m.source.split(":", 1)[0], u)) is not None:
+            errors[f"materials.{u.seq}.satisfied_by"] = [refusal]
             continue
         if u.satisfied_by:
             if u.satisfied_by not in (SatisfiedBy.UPLOAD, SatisfiedBy.PAPER, SatisfiedBy.PLEDGE):
@@ -851,9 +888,10 @@ def receive_correction(
 ) -> Case:
     """Corrected materials received (AWAITING_CORRECTION → SUBMITTED); at a window it is a visit."""
     case = _lock(case, {CaseStatus.AWAITING_CORRECTION}, "receive_correction")
-    if not (may_handle_intake(actor, case) or is_own_case(actor, case)):
+    clerk = may_handle_intake(actor, case)
+    if not (clerk or is_own_case(actor, case)):
         raise _deny()
-    _apply_material_updates(case, materials)
+    _apply_material_updates(case, materials, self_service=not clerk)
     old = case.status
     case.status = CaseStatus.SUBMITTED
     _event(
@@ -1463,7 +1501,7 @@ def resume_case(
     )
     if not (dept_ok or intake_ok):
         raise _deny()
-    _apply_material_updates(case, materials)
+    _apply_material_updates(case, materials, self_service=not dept_ok and not may_handle_intake(actor, case))
     region = case.handling_region.code
     today = _today()
     lost = clock.workdays_lost(case.paused_on or today, today, region)

@@ -114,6 +114,17 @@ def _data_coverage(
             "to_supply",
             f"{item.department.name}未获{ds.name}共享授权 / no data-sharing grant",
         )
+    if ds.needs_consent_for(fields):
+        # Even the existence of a record (married? registered disabled?) is personal data the
+        # subject must consent to: no probe before a case carries that consent.
+        return Coverage(
+            m.seq,
+            m.name,
+            m.source,
+            True,
+            "shared_data",
+            f"{ds.name}：经申请人授权后获取 / {ds.name_en or ds.code}: fetched with the applicant's consent",
+        )
     subject = subject_for(ds, applicant_id, legal_rep_id)
     if (code, subject) in probed:
         # One existence check per dataset and subject in a resolve: logged once, reused.
@@ -162,6 +173,29 @@ def _coverage_from(result: str, m: Any, ds: Dataset) -> Coverage:
     )
 
 
+def trusted_legal_rep(case: Any) -> str:
+    """The enterprise applicant's legal representative whose data may be read for the case: the
+    one on the enterprise's verified profile, else the one in the enterprise registry, else (at a
+    window, where the clerk checked the person's ID card) the one on the form."""
+    from onewindow.cases.models import IN_PERSON_CHANNELS
+    from onewindow.org.models import ApplicantProfile
+
+    profile = ApplicantProfile.objects.filter(id_number=case.applicant_id_number).first()
+    if profile is not None and profile.legal_rep_id:
+        return profile.legal_rep_id
+    from onewindow.registry.lookup import lookup
+
+    try:
+        known = lookup("enterprise", case.applicant_id_number, ["legal_rep_id"])
+    except ValueError:
+        known = None
+    if known and known.get("legal_rep_id"):
+        return str(known["legal_rep_id"])
+    if case.channel in IN_PERSON_CHANNELS:
+        return str((case.form_data or {}).get("legal_rep_id", "") or "")
+    return ""
+
+
 def fill_case_materials(case: Any, actor: Any) -> None:
     """At acceptance: fetch every material covered by shared data (with the case as purpose),
     store it on the case with its source, and never ask for it again. A registry that fails or
@@ -171,7 +205,7 @@ def fill_case_materials(case: Any, actor: Any) -> None:
     if case.item_id is None:
         return
     datasets = {d.code: d for d in Dataset.objects.filter(active=True)}
-    legal_rep = str((case.form_data or {}).get("legal_rep_id", "")) if case.form_data else ""
+    legal_rep = trusted_legal_rep(case)
     for m in case.materials.all():
         if m.status == MaterialStatus.OK:
             continue

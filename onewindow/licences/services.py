@@ -598,7 +598,9 @@ def fill_material(case: Any, m: Any, actor: Any) -> bool:
     if get_type(code) is None:
         return False
     ids = [case.applicant_id_number]
-    rep = str((case.form_data or {}).get("legal_rep_id", "") or "")
+    from onewindow.exchange.resolver import trusted_legal_rep
+
+    rep = trusted_legal_rep(case)
     if rep and rep != case.applicant_id_number:
         ids.append(rep)
     ok, bad = pick(holder_licences(ids, code))

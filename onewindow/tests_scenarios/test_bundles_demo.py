@@ -4,6 +4,7 @@ and the scenario figures of 企业开办."""
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import pytest
@@ -16,6 +17,8 @@ from onewindow.cases import services as cs
 from onewindow.cases.models import Case, CaseStatus, WorkItem, WorkItemStatus
 from onewindow.core.services import create_token
 from onewindow.licences.models import Licence
+
+PDF_B64 = base64.b64encode(scenarios.MINIMAL_PDF).decode()
 
 pytestmark = pytest.mark.slow
 
@@ -50,7 +53,10 @@ def bundle_body(code: str, *, window: bool | None = None) -> tuple[dict[str, Any
         "channel": "window" if at_window else "online",
         "form_data": data["form"],
         "materials": [
+            # At the window the clerk checks the paper; online the applicant uploads.
             {"seq": mm.seq, "satisfied_by": "paper"}
+            if at_window
+            else {"seq": mm.seq, "satisfied_by": "upload", "file_name": "m.pdf", "content_base64": PDF_B64}
             for mm in merged
             if mm.source_kind == "applicant" and mm.required
         ],

@@ -448,7 +448,7 @@ def test_case_list_filters_and_paging(client: Client, accepted: str):
         ({"applicant": {"id_type": "resident_id", "id_number": CITIZEN_ID, "name": 5}}, "applicant.name"),
         ({"materials": "paper"}, "materials"),
         ({"materials": [{"seq": "one", "satisfied_by": "paper"}]}, "materials.0.seq"),
-        ({"materials": [{"seq": 1, "satisfied_by": "upload"}]}, "materials.1.satisfied_by"),
+        ({"materials": [{"seq": 1, "satisfied_by": "upload"}]}, "materials.1.content_base64"),
         (
             {"materials": [{"seq": 1, "satisfied_by": "paper"}, {"seq": 1, "satisfied_by": "pledge"}]},
             "materials.1",

@@ -85,7 +85,10 @@ def test_online_submission_and_electronic_delivery_make_zero_visits(
         applicant=applicant(),
         channel="online",
         form_data={"shop_name": "网店", "area": 10},
-        materials=[cs.MaterialIn(seq=1, satisfied_by="pledge"), cs.MaterialIn(seq=2, satisfied_by="pledge")],
+        materials=[
+            cs.MaterialIn(seq=1, satisfied_by="upload", file=_pdf()),
+            cs.MaterialIn(seq=2, satisfied_by="upload", file=_pdf()),
+        ],
     )
     assert case.accept_hall is None
     assert case.delivery_method == "electronic"
@@ -94,6 +97,27 @@ def test_online_submission_and_electronic_delivery_make_zero_visits(
     cs.deliver_case(case, actor="system", method="electronic")
     case.refresh_from_db()
     assert (case.status, case.visits) == (CaseStatus.DELIVERED, 0)
+
+
+def _pdf() -> Any:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile("plan.pdf", b"%PDF-1.4\n%test\n", content_type="application/pdf")
+
+
+def test_an_online_applicant_can_only_upload_or_pledge(shop: dict[str, Any], personas: dict[str, Any]):
+    for way in ("paper", "pledge"):
+        with pytest.raises(InvalidError) as exc:
+            cs.submit_case(
+                actor=personas["citizen"],
+                item="330800-SCJG-01-0001",
+                applicant=applicant(),
+                channel="online",
+                form_data={"shop_name": "网店", "area": 10},
+                materials=[cs.MaterialIn(seq=1, satisfied_by=way)],
+            )
+        assert "materials.1.satisfied_by" in exc.value.fields
+    assert Case.objects.count() == 0
 
 
 def test_an_online_applicant_cannot_apply_as_someone_else(shop: dict[str, Any], personas: dict[str, Any]):

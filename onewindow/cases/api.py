@@ -207,7 +207,7 @@ class SuspensionOut(Schema):
     correction_deadline: date | None
 
 
-class MaterialOut(Schema):
+class CaseMaterialOut(Schema):
     seq: int
     name: str
     required: bool
@@ -288,7 +288,7 @@ class CaseDetail(CaseSummary):
     decided_at: datetime | None
     delivered_at: datetime | None
     suspension: SuspensionOut | None
-    materials: list[MaterialOut]
+    materials: list[CaseMaterialOut]
     work_items: list[CaseWorkItemOut]
     events: list[EventOut]
     children: list[ChildOut]

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from ninja.security import HttpBearer, django_auth
+from ninja.security import HttpBearer, SessionAuth
 
 from onewindow.core.errors import InvalidError
 from onewindow.core.i18n import bi
@@ -58,6 +58,16 @@ class BearerToken(HttpBearer):
         return user
 
 
-# Endpoints that need a caller use `auth=AUTH`: a Bearer token, or the pages' session cookie
-# (Ninja's SessionAuth checks the CSRF token on writes).
-AUTH = [BearerToken(), django_auth]
+class PageSession(SessionAuth):
+    """The pages' session cookie; the CSRF token is checked on writes, but only for a logged-in
+    session, so a caller with neither a token nor a session gets 401, not a CSRF 403."""
+
+    def __call__(self, request: HttpRequest) -> Any:
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return None
+        return super().__call__(request)
+
+
+# Endpoints that need a caller use `auth=AUTH`: a Bearer token, or the pages' session cookie.
+AUTH = [BearerToken(), PageSession()]

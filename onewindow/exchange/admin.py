@@ -5,7 +5,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from onewindow.core.permissions import has_role
+from onewindow.core.permissions import has_role, region_q
 from onewindow.core.roles import Role
 from onewindow.core.validators import mask_id
 from onewindow.exchange.models import AccessRecord, Consent, Dataset, Grant
@@ -31,6 +31,16 @@ class DataAdminMixin:
         return False  # grants are ended (valid_until / active), never deleted: the log refers to them
 
 
+class RegionScopedMixin:
+    """A data admin sees the rows of departments in their region subtree (sysadmins: all)."""
+
+    region_field = "department__region__code"
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        qs = super().get_queryset(request)  # type: ignore[misc]
+        return qs.filter(region_q(request.user, Role.DATA_ADMIN, self.region_field))
+
+
 @admin.register(Dataset)
 class DatasetAdmin(DataAdminMixin, AuditedAdmin):
     list_display = ["code", "name", "owner", "subject_kind", "connector", "needs_consent", "active"]
@@ -40,7 +50,8 @@ class DatasetAdmin(DataAdminMixin, AuditedAdmin):
 
 
 @admin.register(Grant)
-class GrantAdmin(DataAdminMixin, AuditedAdmin):
+class GrantAdmin(RegionScopedMixin, DataAdminMixin, AuditedAdmin):
+    region_field = "consumer__region__code"
     list_display = ["consumer", "dataset", "valid_from", "valid_until", "active"]
     list_filter = ["active", "dataset"]
     search_fields = ["consumer__name", "dataset__code", "legal_basis"]
@@ -56,7 +67,10 @@ class ReadOnlyMixin(DataAdminMixin):
 
 
 @admin.register(AccessRecord)
-class AccessRecordAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class AccessRecordAdmin(RegionScopedMixin, ReadOnlyMixin, admin.ModelAdmin):
+    # The subject's number stays masked on the detail page too.
+    exclude = ["subject"]
+    readonly_fields = ["masked_subject"]
     list_display = ["at", "official_name", "department", "case_number", "dataset", "masked_subject", "result"]
     list_filter = ["result", "dataset"]
     search_fields = ["=subject", "=case_number", "official_name"]
@@ -70,6 +84,8 @@ class AccessRecordAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 @admin.register(Consent)
 class ConsentAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    exclude = ["subject"]
+    readonly_fields = ["masked_subject"]
     list_display = ["case_number", "dataset", "masked_subject", "mode", "created_at", "revoked_at"]
     search_fields = ["=case_number", "=subject"]
 

@@ -63,10 +63,18 @@ def datasets(request: HttpRequest) -> HttpResponse:
     return render(request, "exchange/datasets.html", context)
 
 
+def _date(value: str) -> Any:
+    """A YYYY-MM-DD filter value; anything else (2024-02-30 included) is no filter."""
+    try:
+        return parse_date((value or "")[:10])
+    except ValueError:
+        return None
+
+
 def _filters(request: HttpRequest) -> dict[str, Any]:
     g = request.GET
-    since = parse_date(g.get("since", "") or "")
-    until = parse_date(g.get("until", "") or "")
+    since = _date(g.get("since", ""))
+    until = _date(g.get("until", ""))
     tz = timezone.get_current_timezone()
     return {
         "subject": g.get("subject", "")[:30],

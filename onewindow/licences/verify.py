@@ -208,7 +208,7 @@ def verify(payload: Any, *, today: date | None = None) -> Verdict:
         return bad  # type: ignore[return-value]
     row = (
         Licence.objects.filter(licence_id=shown["licence_id"])
-        .values("qr_payload", "status", "status_reason", "status_changed_at", "valid_to")
+        .values("qr_payload", "status", "status_changed_at", "valid_to")
         .first()
     )
     if row is None:
@@ -219,7 +219,7 @@ def verify(payload: Any, *, today: date | None = None) -> Verdict:
         "kid": parsed.kid,
         "signature_valid": True,
         "checked_online": True,
-        "status_reason": row["status_reason"],
+        # The free-text reason staff wrote is not shown to the public: only the status and when.
         "status_changed_at": row["status_changed_at"].isoformat() if row["status_changed_at"] else None,
     }
     status = row["status"]

@@ -29,7 +29,7 @@ class RegionList(Schema):
     results: list[RegionOut]
 
 
-class DepartmentOut(Schema):
+class DepartmentDetailOut(Schema):
     code: str
     name: str
     name_en: str
@@ -40,7 +40,7 @@ class DepartmentOut(Schema):
 
 class DepartmentList(Schema):
     count: int
-    results: list[DepartmentOut]
+    results: list[DepartmentDetailOut]
 
 
 def _region(r: Region) -> dict[str, Any]:

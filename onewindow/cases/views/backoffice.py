@@ -335,8 +335,12 @@ def detail(request: HttpRequest, number: str) -> HttpResponse:
     except Delivery.DoesNotExist:
         delivery = None
     extra_visits = case.visits - (case.item.max_visits if case.item_id else 1)
+    # Only the children this user may see (another department's child stays invisible).
     children = list(
-        case.children.select_related("item", "handling_department").order_by("stage_seq", "number")
+        visible_cases(request.user)
+        .filter(parent=case)
+        .select_related("item", "handling_department")
+        .order_by("stage_seq", "number")
     )
     context = {
         "case": case,

@@ -205,3 +205,20 @@ def test_the_openapi_schema_builds(client: Client, db: Any):
     paths = r.json()["paths"]
     assert "/api/v1/items" in paths
     assert "/api/v1/items/{code}" in paths
+
+
+def test_schema_names_are_unique_so_each_endpoint_documents_its_own_shape(client: Client, db: Any):
+    schemas = client.get("/api/openapi.json").json()["components"]["schemas"]
+    assert "satisfied_by" not in schemas["MaterialOut"]["properties"]
+    assert "satisfied_by" in schemas["CaseMaterialOut"]["properties"]
+    assert "uscc" in schemas["DepartmentDetailOut"]["properties"]
+
+
+def test_api_errors_keep_their_shape_outside_the_endpoints(client: Client, db: Any):
+    r = client.get("/api/v1/nope")
+    assert (r.status_code, r.json()["error"]["code"]) == (404, "not_found")
+    r = client.delete("/api/v1/items")
+    assert (r.status_code, r.json()["error"]["code"]) == (405, "method_not_allowed")
+    r = client.post("/api/v1/cases", data="{}", content_type="application/json")
+    assert (r.status_code, r.json()["error"]["code"]) == (401, "unauthorized")
+    assert client.get("/api/v1/items", {"q": "a\x00b"}).status_code == 400

@@ -4,7 +4,7 @@ import time
 from typing import Any
 
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from onewindow.catalog.models import Bundle, ItemState, ServiceItem
 
@@ -18,7 +18,16 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1")
 
     def handle(self, *args: Any, **opts: Any) -> None:
+        from django.conf import settings
+
         from onewindow.demo.load import load_demo_city
+
+        if not settings.DEMO:
+            # The demo creates well-known accounts (admin/admin-demo …): never in a real deployment.
+            raise CommandError(
+                "onewindow demo needs demo mode (ONEWINDOW_DEMO=True); refusing to create "
+                "the demo personas in this database"
+            )
 
         call_command("migrate", interactive=False, verbosity=0)
         started = time.monotonic()

@@ -70,6 +70,7 @@ def main() -> None:
     parser.add_argument(
         "--no-producers", action="store_true", help="without licence issuing (SM2 signing) on approval"
     )
+    parser.add_argument("--profile", action="store_true", help="also profile 10 lifecycles (pyinstrument)")
     args = parser.parse_args()
     t0 = time.perf_counter()
     setup(args.db)
@@ -110,6 +111,15 @@ def main() -> None:
     assert done == args.cases, f"{done} of {args.cases} bundles delivered"
     licences = Licence.objects.count() - licences_before
     per_s = args.cases / elapsed
+    if args.profile:
+        from pyinstrument import Profiler
+
+        profiler = Profiler(interval=0.0005)
+        profiler.start()
+        for _ in range(10):
+            lifecycle(users, form, materials)
+        profiler.stop()
+        print(profiler.output_text(unicode=True, color=False, show_all=False), file=sys.stderr)
     print(
         f"{args.cases} 企业开办 lifecycles (7 member items each) in {elapsed:.2f} s on {args.db}: "
         f"{per_s:.1f}/s, {1000 * elapsed / args.cases:.1f} ms each, {licences} licences issued",

@@ -176,7 +176,16 @@ def _coverage_from(result: str, m: Any, ds: Dataset) -> Coverage:
 def trusted_legal_rep(case: Any) -> str:
     """The enterprise applicant's legal representative whose data may be read for the case: the
     one on the enterprise's verified profile, else the one in the enterprise registry, else (at a
-    window, where the clerk checked the person's ID card) the one on the form."""
+    window, where the clerk checked the person's ID card) the one on the form. Remembered on the
+    case object for the rest of the acceptance."""
+    cached = getattr(case, "_trusted_legal_rep", None)
+    if cached is None:
+        cached = _trusted_legal_rep(case)
+        case._trusted_legal_rep = cached
+    return cached
+
+
+def _trusted_legal_rep(case: Any) -> str:
     from onewindow.cases.models import IN_PERSON_CHANNELS
     from onewindow.org.models import ApplicantProfile
 

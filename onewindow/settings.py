@@ -138,6 +138,12 @@ _sqlite_path = HOME / "onewindow.sqlite3"
 DATABASE_URL = os.getenv("DATABASE_URL", "")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=envint("DB_CONN_MAX_AGE", "60"))}
+    if envbool("DB_SERVER_SIDE_BINDING", "False"):
+        # PostgreSQL prepared statements (psycopg server-side binding): fewer planning costs per
+        # transition; leave off behind a transaction-mode pooler that cannot keep them.
+        DATABASES["default"].setdefault("OPTIONS", {}).update(
+            {"server_side_binding": True, "prepare_threshold": 2}
+        )
 else:
     DATABASES = {
         "default": {

@@ -977,6 +977,11 @@ def _cached(key: tuple[Any, ...], load: Callable[[], Any]) -> Any:
     return value
 
 
+def catalog_cached(key: tuple[Any, ...], load: Callable[[], Any]) -> Any:
+    """The per-process catalogue cache for other apps (same keys and lifetime rules)."""
+    return _cached(key, load)
+
+
 def clear_catalog_cache() -> None:
     _catalog_cache.clear()
 

@@ -291,7 +291,13 @@ def surface_for(ltype: LicenceType, case: Any) -> dict[str, str]:
 
 def licence_types_of(item: Any) -> list[str]:
     """The licence types an item outputs: its outputs of kind licence, else its own licence type
-    when its result is a licence."""
+    when its result is a licence. Cached per item version (the catalogue cache's rules)."""
+    from onewindow.cases.services import catalog_cached
+
+    return catalog_cached(("licence_types", item.pk, item.updated_at), lambda: _licence_types_of(item))
+
+
+def _licence_types_of(item: Any) -> list[str]:
     codes = [o.licence_type for o in item.outputs.all() if o.kind == "licence" and o.licence_type]
     if not codes and item.result_type == "licence" and item.licence_type:
         codes = [item.licence_type]
@@ -303,9 +309,12 @@ def issue_for_case(case: Any, actor: Any) -> list[Licence]:
     issue each licence the item outputs, once per case and type."""
     if case.item_id is None:
         return []
+    codes = licence_types_of(case.item)
+    if not codes:
+        return []  # most items output an approval document: nothing to sign
     issuer = case.handling_department or case.item.department
     out = []
-    for code in licence_types_of(case.item):
+    for code in codes:
         if Licence.objects.filter(source_case=case, type__code=code).exists():
             continue
         ltype = get_type(code)

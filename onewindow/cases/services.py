@@ -1780,7 +1780,24 @@ def sweep(today: date | None = None) -> dict[str, int]:
         except ConflictError:
             pass
     flagged = refresh_all_flags(today)
-    return {"deemed_accepted": deemed, "terminated": terminated, "flags_changed": flagged}
+    return {
+        "deemed_accepted": deemed,
+        "terminated": terminated,
+        "flags_changed": flagged,
+        "idempotency_purged": purge_idempotent_responses(),
+    }
+
+
+# A stored API answer (it may carry an applicant's full ID number) is kept only as long as a
+# client could still be retrying: a day.
+IDEMPOTENCY_KEEP = timedelta(days=1)
+
+
+def purge_idempotent_responses() -> int:
+    from onewindow.cases.models import IdempotentResponse
+
+    deleted, _ = IdempotentResponse.objects.filter(created_at__lt=timezone.now() - IDEMPOTENCY_KEEP).delete()
+    return deleted
 
 
 def refresh_all_flags(today: date | None = None) -> int:

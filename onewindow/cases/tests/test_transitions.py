@@ -449,3 +449,19 @@ def test_a_paused_clock_does_not_turn_red(shop: dict[str, Any], personas: dict[s
     cs.refresh_all_flags(case.promised_due + timedelta(days=10))
     case.refresh_from_db()
     assert (case.status, case.sla) == (CaseStatus.SUSPENDED, SlaLevel.GREEN)
+
+
+def test_the_sweep_forgets_stored_api_answers_after_a_day(shop: dict[str, Any], personas: dict[str, Any]):
+    from django.utils import timezone
+
+    from onewindow.cases.models import IdempotentResponse
+
+    old = IdempotentResponse.objects.create(
+        user=personas["clerk"], key="k1", endpoint="POST /cases", request_hash="h", status=201, body={}
+    )
+    IdempotentResponse.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=2))
+    IdempotentResponse.objects.create(
+        user=personas["clerk"], key="k2", endpoint="POST /cases", request_hash="h", status=201, body={}
+    )
+    assert cs.sweep()["idempotency_purged"] == 1
+    assert list(IdempotentResponse.objects.values_list("key", flat=True)) == ["k2"]

@@ -156,7 +156,7 @@ def lifecycle(users: dict[str, Any], i: int, timings: dict[str, float] | None = 
     cs.accept_case(case, actor=users["clerk"])
     lap("accept")
     for n, approver in ((1, "approver"), (2, "approver2")):
-        wi = case.work_items.get(step_seq=n)
+        (wi,) = cs.open_work_items(case)  # the step's one work item, as its worklist shows it
         cs.claim_work_item(wi, actor=users[approver])
         lap(f"claim{n}")
         cs.decide_work_item(wi, actor=users[approver], outcome="approve", opinion="同意")

@@ -206,29 +206,33 @@ def _append_postgresql(
     return _entry(connection, pk, seq, at, actor, action, otype, oid, data, prev, digest)
 
 
+# One statement: the entry is computed from the head row in SQL (`ow_sha256` is registered on
+# every SQLite connection by the app config) and the head follows the new entry by a trigger
+# (migration 0003). The transaction (BEGIN IMMEDIATE) holds the database's write lock, which
+# serialises appends.
+_SQLITE_APPEND = f"""
+INSERT INTO audit_auditentry ({_ENTRY_COLUMNS})
+SELECT seq + 1, %s, %s, %s, %s, %s, %s, hash, ow_sha256(hash || %s || (seq + 1) || '}}')
+  FROM audit_audithead WHERE id = 1
+RETURNING id, seq, prev_hash, hash
+"""
+
+
 def _append_sqlite(
     connection: Any, at: datetime, actor: str, action: str, otype: str, oid: str, data: Any
 ) -> AuditEntry:
-    # SQLite runs in-process, so three plain statements cost little; the transaction (BEGIN
-    # IMMEDIATE) already holds the database's write lock, which serialises appends.
+    prefix = _body_prefix(at, actor, action, otype, oid, data)
     db_at, db_data = _prep(connection, at, data)
     with connection.cursor() as cur:
         for _ in range(2):
-            cur.execute("UPDATE audit_audithead SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
+            cur.execute(_SQLITE_APPEND, [db_at, actor, action, otype, oid, db_data, prefix])
             row = cur.fetchone()
             if row is not None:
                 break
             cur.execute(_CREATE_HEAD, [GENESIS, GENESIS])
         else:  # pragma: no cover
             raise RuntimeError("audit chain head is missing")
-        seq, prev = row
-        digest = entry_hash(prev, seq, at, actor, action, otype, oid, data)
-        cur.execute(
-            f"INSERT INTO audit_auditentry ({_ENTRY_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
-            [seq, db_at, actor, action, otype, oid, db_data, prev, digest],
-        )
-        pk = cur.lastrowid
-        cur.execute("UPDATE audit_audithead SET hash = %s, prev_hash = %s WHERE id = 1", [digest, prev])
+    pk, seq, prev, digest = row  # hashed by our own ow_sha256: no second computation to check
     return _entry(connection, pk, seq, at, actor, action, otype, oid, data, prev, digest)
 
 

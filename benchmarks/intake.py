@@ -1,7 +1,7 @@
 """Case lifecycles through the service functions, against the same rows written with raw ORM
 bulk inserts, measured side by side in one run.
 
-    python benchmarks/intake.py [--db sqlite|postgres] [--cases 500] [--profile]
+    python benchmarks/intake.py [--db sqlite|postgres] [--cases 500] [--rounds 5] [--profile]
         [--socket [DIR]] [--prepare] [--no-producers]
 
 A lifecycle is the one of DESIGN §5 at a window: submit (window intake) → accept → step 1
@@ -491,6 +491,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--cases", type=int, default=500)
+    parser.add_argument("--rounds", type=int, default=5, help="alternate the two phases in this many rounds")
     parser.add_argument("--profile", action="store_true", help="also profile 100 lifecycles (pyinstrument)")
     parser.add_argument("--keep-db", action="store_true", help="PostgreSQL: keep the benchmark database")
     parser.add_argument(
@@ -542,11 +543,27 @@ def main() -> None:
     queries = count_queries(users)
 
     counted = (Case, CaseMaterial, WorkItem, CaseEvent, Delivery, AuditEntry)
-    at_start = {m: m.objects.count() for m in counted}
-    svc_s, per_step = services_phase(users, args.cases)
-    after_svc = {m: m.objects.count() for m in counted}
-    raw_s = raw_phase(ctx, args.cases)
-    after_raw = {m: m.objects.count() for m in counted}
+    # Side by side: the two phases alternate in rounds, so that a machine that gets busier or
+    # quieter during the run weighs on both alike; the totals are compared.
+    svc_s = raw_s = 0.0
+    per_step: dict[str, float] = defaultdict(float)
+    svc_rows = dict.fromkeys((m.__name__ for m in counted), 0)
+    raw_rows = dict(svc_rows)
+    sizes = [
+        args.cases // args.rounds + (1 if r < args.cases % args.rounds else 0) for r in range(args.rounds)
+    ]
+    for size in sizes:
+        at_start = {m: m.objects.count() for m in counted}
+        took, steps = services_phase(users, size)
+        svc_s += took
+        for k, v in steps.items():
+            per_step[k] += v
+        after_svc = {m: m.objects.count() for m in counted}
+        raw_s += raw_phase(ctx, size)
+        after_raw = {m: m.objects.count() for m in counted}
+        for m in counted:
+            svc_rows[m.__name__] += after_svc[m] - at_start[m]
+            raw_rows[m.__name__] += after_raw[m] - after_svc[m]
     t = time.perf_counter()
     chain = verify()
     verify_s = time.perf_counter() - t
@@ -554,8 +571,6 @@ def main() -> None:
     # same rows per lifecycle (audit entries of output producers, e.g. licences, aside).
     assert chain.ok, chain
     assert not Case.objects.exclude(status="DELIVERED").exists(), "a case did not reach DELIVERED"
-    svc_rows = {m.__name__: after_svc[m] - at_start[m] for m in counted}
-    raw_rows = {m.__name__: after_raw[m] - after_svc[m] for m in counted}
     for name in ("Case", "CaseMaterial", "WorkItem", "CaseEvent", "Delivery"):
         assert svc_rows[name] == raw_rows[name], (name, svc_rows[name], raw_rows[name])
     producer_audit = svc_rows["AuditEntry"] - raw_rows["AuditEntry"]
@@ -596,6 +611,7 @@ def main() -> None:
         "ratio": round(raw_per_s / cases_per_s, 2),
         "db": args.db,
         "cases": args.cases,
+        "rounds": args.rounds,
     }
     if args.db == "postgres":
         result["socket"] = bool(args.socket)

@@ -1426,7 +1426,7 @@ def decide_work_item(
         return wi
     # Approve: the step joins when every department's work item of it is done. The case is
     # locked, and every change of its work items takes that lock, so this list stays true.
-    still_open = [w for w in _open_work_items(case) if w.pk != wi.pk]
+    still_open = [w for w in open_work_items(case) if w.pk != wi.pk]
     pending = any(w.step_seq == wi.step_seq for w in still_open)
     payload = {"work_item": str(wi.public_id), "step": wi.step_seq, "department": wi.department.code}
     if pending:
@@ -1436,8 +1436,10 @@ def decide_work_item(
     if index + 1 < len(steps):
         opened = _open_step(case, steps[index + 1], timezone.localdate(now))
         _event(case, "step_approve", actor, from_status=old, reason=wi.opinion, payload=payload, at=now)
+        flags = (case.sla, case.legal_breach, case.step_overdue)
         clock.refresh_flags(case, now=now, work_items=still_open + opened)
-        _save(case, ["sla", "legal_breach", "step_overdue"])
+        if (case.sla, case.legal_breach, case.step_overdue) != flags:
+            _save(case, ["sla", "legal_breach", "step_overdue"])
         return wi
     case.status = CaseStatus.APPROVED
     case.decided_at, case.decision_reason, case.decision_basis = now, wi.opinion, basis.strip()[:2000]
@@ -1451,24 +1453,12 @@ def decide_work_item(
         "legal_breach",
         "step_overdue",
     ]
-    if output_producers:
-        # Producers may read the case: it is saved as APPROVED first.
-        _save(case, approved)
-        approved = []
-    else:
-        case.row_version += 1  # the APPROVED state, written together with READY below
+    # The APPROVED state is written together with READY (producers work on the case object and
+    # save what they change themselves).
+    case.row_version += 1
     _event(case, "approve", actor, from_status=old, reason=wi.opinion, payload=payload, at=now)
     _produce_outputs(case, actor, also_save=approved)
     return wi
-
-
-def _open_work_items(case: Case) -> list[WorkItem]:
-    return _query(
-        ("open_work_items",),
-        lambda v: WorkItem.objects.filter(
-            case_id=v, status__in=[WorkItemStatus.OPEN, WorkItemStatus.CLAIMED]
-        ).order_by("pk"),
-    ).all(case.pk)
 
 
 def _produce_outputs(case: Case, actor: Actor, also_save: Iterable[str] = ()) -> None:

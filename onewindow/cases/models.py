@@ -115,7 +115,11 @@ class Case(TimeStamped):
     """A case (办件): one application for one item (or a bundle parent) and its whole life."""
 
     number = models.CharField(_("办件编号"), max_length=32, unique=True)
-    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="cases")
+    # Foreign keys without an index of their own (db_index=False) are never searched by, or are
+    # covered by a composite index below: every index is written on every case insert.
+    application = models.ForeignKey(
+        Application, on_delete=models.PROTECT, related_name="cases", db_index=False
+    )
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
     )
@@ -134,6 +138,7 @@ class Case(TimeStamped):
         on_delete=models.PROTECT,
         related_name="cases",
         verbose_name=_("一件事"),
+        db_index=False,
     )
     # The applicant as submitted (an account is linked when one exists for the number).
     applicant_type = models.CharField(_("证件类型"), max_length=20, choices=IdType.choices)
@@ -155,13 +160,15 @@ class Case(TimeStamped):
     delegation = models.CharField(_("委托/授权记录"), max_length=200, blank=True)
     channel = models.CharField(_("渠道"), max_length=10, choices=Channel.choices)
     # 收件地 / 办理地 / 出件地: they may all differ (全市通办).
-    accept_hall = models.ForeignKey(Hall, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    accept_hall = models.ForeignKey(
+        Hall, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     accept_window = models.ForeignKey(
-        Window, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        Window, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     accept_region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+")
-    handling_department = models.ForeignKey(
-        Department, null=True, blank=True, on_delete=models.PROTECT, related_name="cases"
+    handling_department = models.ForeignKey(  # indexed by (handling_department, status)
+        Department, null=True, blank=True, on_delete=models.PROTECT, related_name="cases", db_index=False
     )
     handling_region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+")
     deliver_hall = models.ForeignKey(Hall, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
@@ -215,7 +222,12 @@ class Case(TimeStamped):
     decision_basis = models.TextField(_("决定依据"), blank=True)
     row_version = models.PositiveIntegerField(default=0, editable=False)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
 
     class Meta:
@@ -311,11 +323,14 @@ class WorkItem(TimeStamped):
     """A back-office task of one department for one step of a case."""
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="work_items")
+    # case and department are indexed by the composite indexes in Meta.
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="work_items", db_index=False)
     step_seq = models.PositiveSmallIntegerField(_("环节"))
     step_name = models.CharField(_("环节名称"), max_length=100)
     step_limit = models.DecimalField(_("环节时限（工作日）"), max_digits=5, decimal_places=2, default=0)
-    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="work_items")
+    department = models.ForeignKey(
+        Department, on_delete=models.PROTECT, related_name="work_items", db_index=False
+    )
     region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+")
     actions = models.JSONField(_("允许的操作"), default=list)
     status = models.CharField(
@@ -330,7 +345,12 @@ class WorkItem(TimeStamped):
     opinion = models.TextField(_("意见"), blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
 
     class Meta:

@@ -28,6 +28,13 @@ def _fresh_calendar_cache() -> None:
     clear_catalog_cache()
 
 
+@pytest.fixture(autouse=True)
+def _own_media_root(settings: Any, tmp_path: Any) -> None:
+    """Uploads of a test go to its own folder, not to $ONEWINDOW_HOME/media (so that nothing a
+    test stores outlives it, and the sweep of one test never sees another's files)."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+
+
 @pytest.fixture
 def city(db: Any) -> dict[str, Any]:
     """衢州市 with two counties, a township and a village; two departments; a city hall."""

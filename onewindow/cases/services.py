@@ -1841,6 +1841,7 @@ def sweep(today: date | None = None) -> dict[str, int]:
         "terminated": terminated,
         "flags_changed": flagged,
         "idempotency_purged": purge_idempotent_responses(),
+        "orphan_uploads_purged": purge_orphan_uploads(),
     }
 
 
@@ -1854,6 +1855,54 @@ def purge_idempotent_responses() -> int:
 
     deleted, _ = IdempotentResponse.objects.filter(created_at__lt=timezone.now() - IDEMPOTENCY_KEEP).delete()
     return deleted
+
+
+# An uploaded file is written to storage when its material row is inserted, inside the
+# transaction: a submission that then fails (or whose request rolls back) leaves the file with
+# no row. Such files are removed once they are older than any transaction could be.
+ORPHAN_UPLOAD_AGE = timedelta(days=1)
+
+
+def purge_orphan_uploads(now: Any = None) -> int:
+    """Delete the uploads of this and last month's folders that no case material refers to and
+    that are older than `ORPHAN_UPLOAD_AGE` (audited with their count). Returns the count."""
+    field = CaseMaterial._meta.get_field("file")
+    storage = field.storage
+    now = now or timezone.now()
+    cutoff = now - ORPHAN_UPLOAD_AGE
+    this_month = timezone.localtime(now).date().replace(day=1)
+    last_month = (this_month - timedelta(days=1)).replace(day=1)
+    candidates: list[str] = []
+    for month in (last_month, this_month):
+        folder = month.strftime(str(field.upload_to)).rstrip("/")
+        try:
+            _dirs, files = storage.listdir(folder)
+        except (FileNotFoundError, NotImplementedError):
+            continue
+        for name in files:
+            path = f"{folder}/{name}"
+            try:
+                if storage.get_modified_time(path) < cutoff:
+                    candidates.append(path)
+            except (FileNotFoundError, NotImplementedError):
+                continue
+    removed = 0
+    for i in range(0, len(candidates), 500):
+        batch = candidates[i : i + 500]
+        used = set(CaseMaterial.objects.filter(file__in=batch).values_list("file", flat=True))
+        for path in batch:
+            if path not in used:
+                storage.delete(path)
+                removed += 1
+    if removed:
+        record(
+            "cases.orphan_uploads_purged",
+            actor="system",
+            object_type="storage",
+            object_id=str(field.upload_to),
+            data={"files": removed},
+        )
+    return removed
 
 
 def refresh_all_flags(today: date | None = None) -> int:

@@ -465,3 +465,39 @@ def test_the_sweep_forgets_stored_api_answers_after_a_day(shop: dict[str, Any], 
     )
     assert cs.sweep()["idempotency_purged"] == 1
     assert list(IdempotentResponse.objects.values_list("key", flat=True)) == ["k2"]
+
+
+def test_the_sweep_removes_old_uploads_that_no_material_refers_to(
+    shop: dict[str, Any], personas: dict[str, Any], tmp_path: Any, settings: Any
+):
+    """A submission that failed after its files were stored leaves orphans: the sweep deletes
+    them once they are a day old, and keeps referenced and recent files."""
+    import os
+    import time
+
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+    from django.utils import timezone
+
+    from onewindow.cases.models import CaseMaterial
+
+    settings.MEDIA_ROOT = str(tmp_path / "uploads")
+    folder = timezone.localtime().strftime("cases/%Y/%m")
+    used = default_storage.save(f"{folder}/used.pdf", ContentFile(b"%PDF-1.4 used"))
+    orphan = default_storage.save(f"{folder}/orphan.pdf", ContentFile(b"%PDF-1.4 orphan"))
+    fresh = default_storage.save(f"{folder}/fresh.pdf", ContentFile(b"%PDF-1.4 fresh"))
+    case = submit(personas)
+    CaseMaterial.objects.filter(case=case, seq=1).update(file=used)
+    two_days_ago = time.time() - 2 * 86400
+    for name in (used, orphan):
+        os.utime(default_storage.path(name), (two_days_ago, two_days_ago))
+    before = AuditEntry.objects.count()
+
+    assert cs.sweep()["orphan_uploads_purged"] == 1
+    assert default_storage.exists(used) and default_storage.exists(fresh)
+    assert not default_storage.exists(orphan)
+    entry = AuditEntry.objects.order_by("-seq").first()
+    assert AuditEntry.objects.count() == before + 1
+    assert (entry.action, entry.data) == ("cases.orphan_uploads_purged", {"files": 1})
+    assert verify().ok
+    assert cs.purge_orphan_uploads() == 0  # nothing left to remove

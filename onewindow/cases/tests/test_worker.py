@@ -92,6 +92,7 @@ def test_once_deems_a_six_working_days_old_submission_accepted_and_turns_overdue
         "terminated": 0,
         "flags_changed": 0,
         "idempotency_purged": 0,
+        "orphan_uploads_purged": 0,
         "licences_expired": 0,
     }
 

@@ -22,6 +22,9 @@ def _fresh_calendar_cache() -> None:
     from onewindow.licences.services import clear_type_cache
     from onewindow.workcal.calendar import clear_cache
 
+    from django.core.cache import cache
+
+    cache.clear()  # rate-limit counters
     clear_cache()
     clear_type_cache()
     clear_dataset_cache()

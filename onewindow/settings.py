@@ -161,6 +161,25 @@ else:
         }
     }
 
+# The cache holds rate-limit counters (core.ratelimit), so it must be shared by every worker
+# process: Redis when REDIS_URL is set (atomic counts), else files under $ONEWINDOW_HOME (one
+# machine; a count may be lost under a race, which a coarse limit tolerates).
+REDIS_URL = os.getenv("REDIS_URL", "")
+if TESTING:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+elif REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": HOME / "cache",
+        }
+    }
+# Requests per client IP to the public verification page and API.
+ONEWINDOW_PUBLIC_RATE = os.getenv("ONEWINDOW_PUBLIC_RATE", "120/m")
+RATELIMIT_IP_META_KEY = os.getenv("RATELIMIT_IP_META_KEY", "") or None
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Background work (DESIGN §3): django-tasks with the database backend; `onewindow worker` runs the

@@ -108,3 +108,11 @@ def _message_of(e: ValidationError) -> Any:
     if e.params:
         msg = msg % e.params
     return msg
+
+
+class RateLimitedError(DomainError):
+    status = 429
+    code = "rate_limited"
+
+    def default_message(self) -> Bi:
+        return bi("请求过于频繁，请稍后再试", "Too many requests; please try again later")

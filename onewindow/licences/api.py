@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from ninja import Router, Schema
 from pydantic import Field
 
+from onewindow.core import ratelimit
 from onewindow.core.api_utils import AUTH, page_params, paginate
 from onewindow.core.errors import ForbiddenError, NotFoundError
 from onewindow.core.i18n import bi
@@ -170,10 +171,11 @@ def _get_visible(user: Any, licence_id: str) -> Licence:
 @router.get(
     "/licences/verify",
     auth=None,
-    response=VerdictOut,
+    response={200: VerdictOut, 429: dict},
     summary="Verify a licence QR payload (public): signature, issuer, dates, revocation",
 )
 def verify_payload(request: HttpRequest, payload: str = "") -> dict[str, Any]:
+    ratelimit.check(request, "licences.verify")
     return verify(payload[:4000]).as_dict()
 
 

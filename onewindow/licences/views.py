@@ -10,9 +10,13 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
+from onewindow.core import ratelimit
+from onewindow.core.errors import RateLimitedError
+from onewindow.core.i18n import both
 from onewindow.licences.keys import issuer_keys_document
 from onewindow.licences.pdf import licence_pdf
 from onewindow.licences.queries import my_licences, my_usages
@@ -57,7 +61,16 @@ def wallet_pdf(request: HttpRequest, licence_id: str) -> HttpResponse:
 @require_GET
 def verify_page(request: HttpRequest) -> HttpResponse:
     payload = request.GET.get("payload", "")[:4000]
-    verdict = verify(payload).as_dict() if payload.strip() else None
+    verdict = None
+    if payload.strip():
+        try:
+            ratelimit.check(request, "licences.verify")
+        except RateLimitedError as exc:
+            zh, en = both(exc.message)
+            error = en if (get_language() or "").startswith("en") else zh
+            context = {"payload": payload, "verdict": None, "error": error}
+            return render(request, "licences/verify.html", context, status=exc.status)
+        verdict = verify(payload).as_dict()
     return render(request, "licences/verify.html", {"payload": payload, "verdict": verdict})
 
 

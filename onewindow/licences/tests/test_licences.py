@@ -372,6 +372,30 @@ def test_the_verify_page_is_public_and_handles_garbage(issue: Any, client: Clien
         assert r.status_code == 200 and "<script>alert(1)</script>" not in r.content.decode()
 
 
+def test_public_verification_is_rate_limited_per_client(issue: Any, client: Client, settings: Any):
+    """Anyone may verify, but one client cannot hammer it: over the rate the page and the API
+    answer 429 with a bilingual message; another client's address is counted apart."""
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.ONEWINDOW_PUBLIC_RATE = "3/m"
+    lic = issue()
+    for _ in range(3):
+        assert client.get("/verify/", {"payload": lic.qr_payload}).status_code == 200
+    page = client.get("/verify/", {"payload": lic.qr_payload})
+    assert page.status_code == 429 and "请求过于频繁" in page.content.decode()
+    assert "证照有效" not in page.content.decode()
+    api = client.get("/api/v1/licences/verify", {"payload": lic.qr_payload})
+    assert api.status_code == 429
+    body = api.json()["error"]
+    assert body["code"] == "rate_limited" and body["message_en"].startswith("Too many requests")
+    # The form itself (no payload) is never counted, and another client is not limited.
+    assert client.get("/verify/").status_code == 200
+    other = client.get("/api/v1/licences/verify", {"payload": lic.qr_payload}, REMOTE_ADDR="10.0.0.9")
+    assert other.status_code == 200 and other.json()["valid"] is True
+    cache.clear()
+
+
 def test_demo_licences_load_idempotently(city: dict[str, Any]):
     import yaml
 

@@ -17,12 +17,12 @@ from onewindow.org.models import IdType, Region
 @pytest.fixture(autouse=True)
 def _fresh_calendar_cache() -> None:
     """Each test sees the calendar of its own (rolled-back) database, not a cached one."""
+    from django.core.cache import cache
+
     from onewindow.cases.services import clear_catalog_cache
     from onewindow.exchange.services import clear_dataset_cache
     from onewindow.licences.services import clear_type_cache
     from onewindow.workcal.calendar import clear_cache
-
-    from django.core.cache import cache
 
     cache.clear()  # rate-limit counters
     clear_cache()

@@ -44,6 +44,7 @@ from onewindow.cases.models import (
 from onewindow.cases.uploads import check_upload
 from onewindow.catalog.formschema import clean_form_data, condition_holds, has_control_chars
 from onewindow.catalog.models import HandleScope, ItemState, ProcessAction, ServiceItem
+from onewindow.core import fastsql
 from onewindow.core.errors import (
     ConflictError,
     ForbiddenError,
@@ -250,56 +251,8 @@ def _write(obj: models.Model, fields: Iterable[str]) -> None:
         cur.execute(sql, params)
 
 
-_insert_sql: dict[tuple[Any, ...], tuple[str, list[Any], bool]] = {}
-
-
-def _insert_rows(objs: list[Any]) -> list[Any]:
-    """`Model.objects.bulk_create(objs)` (all of one model, with auto keys) as one precompiled
-    multi-row INSERT … RETURNING the new keys where the database can: the same rows, with
-    `auto_now`/`auto_now_add` times and defaults applied, without Django rebuilding the statement
-    for every case event, work item, material or delivery. (No model signals are sent; nothing in
-    OneWindow listens to these models' saves.)"""
-    if not objs:
-        return objs
-    model = type(objs[0])
-    connection = connections[objs[0]._state.db or "default"]
-    returning = connection.features.can_return_rows_from_bulk_insert
-    if len(objs) > 1 and not returning:  # pragma: no cover - every supported database returns keys
-        return model.objects.bulk_create(objs)
-    key = (connection.alias, model, len(objs))
-    plan = _insert_sql.get(key)
-    if plan is None:
-        opts = model._meta
-        targets = [f for f in opts.local_concrete_fields if f is not opts.pk]
-        qn = connection.ops.quote_name
-        row = "({})".format(", ".join(["%s"] * len(targets)))
-        sql = "INSERT INTO {} ({}) VALUES {}{}".format(
-            qn(opts.db_table),
-            ", ".join(qn(f.column) for f in targets),
-            ", ".join([row] * len(objs)),
-            f" RETURNING {qn(opts.pk.column)}" if returning else "",
-        )
-        plan = (sql, targets, returning)
-        if len(objs) <= 16:  # the usual shapes: a few materials, one event, one work item
-            _insert_sql[key] = plan
-    sql, targets, returning = plan
-    params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for obj in objs for f in targets]
-    with connection.cursor() as cur:
-        cur.execute(sql, params)
-        if returning:
-            keys = [r[0] for r in cur.fetchall()]
-        else:
-            keys = [connection.ops.last_insert_id(cur, model._meta.db_table, model._meta.pk.column)]
-    for obj, pk in zip(objs, keys, strict=True):
-        obj.pk = pk
-        obj._state.adding = False
-        obj._state.db = connection.alias
-    return objs
-
-
-def _insert(obj: Any) -> Any:
-    """One new row (auto key) by `_insert_rows`."""
-    return _insert_rows([obj])[0]
+_insert_rows = fastsql.insert_rows
+_insert = fastsql.insert
 
 
 # What the transitions read of a case besides its own row (joined, not loaded one by one).
@@ -1135,15 +1088,29 @@ def accept_case(case: Case | str, *, actor: Actor) -> Case:
         from onewindow.cases import bundles
 
         return bundles.accept_parent(case, actor)
-    materials = _case_materials(case)
+    return accept_locked(case, actor)
+
+
+def accept_locked(
+    case: Case, actor: Actor, materials: list[CaseMaterial] | None = None, also_save: Iterable[str] = ()
+) -> Case:
+    """受理 of a case already locked (with `_ACCEPT_RELATED`) and checked by the caller (accept_case,
+    or bundles starting a held child inside its parent's transaction): materials resolved,
+    clock started, first step opened. `materials`: the case's rows when the caller has read
+    them; `also_save`: fields the caller changed, written with the acceptance."""
+    if materials is None:
+        materials = _case_materials(case)
     # The resolvers fetch materials from shared data and e-licences: only worth calling when
-    # some material is still to be obtained that way.
+    # some material is still to be obtained that way. They fill in and save these same rows.
     if material_resolvers and any(
         m.status != MaterialStatus.OK and m.source.startswith(("data:", "licence:")) for m in materials
     ):
-        for resolve in material_resolvers:
-            resolve(case, actor)
-        materials = list(case.materials.all())
+        case._materials = materials
+        try:
+            for resolve in material_resolvers:
+                resolve(case, actor)
+        finally:
+            del case._materials
     missing = _missing(case, materials)
     if missing:
         raise ConflictError(
@@ -1166,6 +1133,7 @@ def accept_case(case: Case | str, *, actor: Actor) -> Case:
     _save(
         case,
         [
+            *also_save,
             "status",
             "clock_start",
             "accepted_at",

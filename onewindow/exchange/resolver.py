@@ -213,9 +213,11 @@ def fill_case_materials(case: Any, actor: Any) -> None:
 
     if case.item_id is None:
         return
-    datasets = {d.code: d for d in Dataset.objects.filter(active=True)}
+    datasets = ex.active_datasets()
     legal_rep = trusted_legal_rep(case)
-    for m in case.materials.all():
+    # The rows the acceptance has read (services.accept_locked), filled in place.
+    rows = getattr(case, "_materials", None)
+    for m in rows if rows is not None else case.materials.all():
         if m.status == MaterialStatus.OK:
             continue
         if m.source.startswith("licence:"):

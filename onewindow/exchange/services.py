@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from onewindow.audit.services import record
+from onewindow.core import fastsql
 from onewindow.core.errors import InvalidError, NotFoundError
 from onewindow.core.i18n import bi
 from onewindow.exchange import connectors
@@ -185,13 +186,13 @@ def fetch(
     """Read `fields` about `subject` for a case. Denied unless a grant covers the department,
     the fields and the item (and the subject consented when the dataset needs it); every
     outcome writes an AccessRecord. Only granted fields ever leave this function."""
-    dataset = Dataset.objects.filter(code=dataset_code, active=True).select_related("owner").first()
+    dataset = active_datasets().get(dataset_code)
     user = actor if isinstance(actor, AbstractBaseUser) else None
     name = actor.get_username() if user else str(actor or "system")
     started = time.monotonic()
 
     def log(result: str, reason: str = "", data: Any = None) -> Fetch:
-        rec = AccessRecord.objects.create(
+        rec = AccessRecord(
             at=timezone.now(),
             official=user,
             official_name=name,
@@ -207,6 +208,7 @@ def fetch(
             response_hash=_hash(data) if data is not None else "",
             duration_ms=int((time.monotonic() - started) * 1000),
         )
+        fastsql.insert(rec)
         return Fetch(result, data if result == AccessResult.GRANTED else None, reason, rec.pk)
 
     if dataset is None:

@@ -714,7 +714,11 @@ def _advance(
 def _start_child(
     parent: Case, kid: Kid, by_code: dict[str, Kid], parent_materials: list[CaseMaterial], actor: cs.Actor
 ) -> None:
-    child = Case.objects.select_related("item").get(pk=kid.pk)
+    # Locked once and accepted in place (inside the parent's transaction: no savepoint).
+    try:
+        child = cs._lock(kid.number, {CaseStatus.SUBMITTED}, "accept", cs._ACCEPT_RELATED)
+    except ConflictError:
+        return  # no longer waiting (withdrawn meanwhile): nothing to start
     fields: list[str] = ["held"]
     # The enterprise that a dependency created (企业开办) becomes this child's applicant.
     if child.applicant_type != IdType.USCC:
@@ -730,19 +734,27 @@ def _start_child(
         if not (child.form_data or {}).get("uscc"):
             child.form_data = {**(child.form_data or {}), "uscc": child.applicant_id_number}
             fields.append("form_data")
-    changed = _copy_supplied(child, list(child.materials.all()), parent_materials)
-    for m in changed:
+    materials = cs._case_materials(child)
+    for m in _copy_supplied(child, materials, parent_materials):
         m.save()
+    # The children of one bundle share their applicant: whose data may be read is looked up
+    # once per applicant in this transaction.
+    memo = parent.__dict__.setdefault("_legal_reps", {})
+    rep_key = (child.applicant_id_number, child.channel, (child.form_data or {}).get("legal_rep_id", ""))
+    if rep_key in memo:
+        child._trusted_legal_rep = memo[rep_key]
     child.held = False
-    cs._save(child, fields)
     try:
-        cs.accept_case(child, actor=SYSTEM)
+        cs.accept_locked(child, SYSTEM, materials, also_save=fields)
     except ConflictError as exc:
         # Cannot start (e.g. a material is defective): it stays held, with the reason shown.
         child.held = True
-        cs._save(child, ["held"])
+        cs._save(child, fields)
         cs._event(child, "start_blocked", actor, from_status=child.status, reason=str(exc.message)[:2000])
         return
+    finally:
+        if hasattr(child, "_trusted_legal_rep"):
+            memo[rep_key] = child._trusted_legal_rep
     kid.status, kid.held = CaseStatus.ACCEPTED, False
     kid.applicant_type, kid.applicant_id_number = child.applicant_type, child.applicant_id_number
     kid.applicant_name = child.applicant_name
@@ -850,6 +862,8 @@ def _child_event(child: Case, ev: CaseEvent, actor: cs.Actor) -> None:
     parent = _PARENT_LOCK.first(child.parent_id)
     if parent is None or parent.status not in PARENT_RUNNING:
         return
+    if ev.kind == "review_start" and parent.status == CaseStatus.IN_REVIEW:
+        return  # already in review: another child's review changes nothing
     kids = _kids(parent)
     for k in kids:
         if k.pk == child.pk:  # the event may precede the child's own save

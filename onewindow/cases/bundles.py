@@ -422,7 +422,7 @@ def submit_bundle(
 
     now = timezone.now()
     user = cs._user(actor)
-    application = Application.objects.create(channel=channel, submitted_by=user)
+    application = cs._insert(Application(channel=channel, submitted_by=user))
     profile_user = (
         ApplicantProfile.objects.filter(id_number=applicant.id_number)
         .values_list("user_id", flat=True)
@@ -465,10 +465,10 @@ def submit_bundle(
         {m.seq: m for m in materials},
         self_service=channel in (Channel.ONLINE, Channel.MOBILE) and not cs._is_system(actor),
     )
-    parent.save(force_insert=True)
+    cs._insert(parent)
     for r in rows:
         r.case = parent
-    CaseMaterial.objects.bulk_create(rows)
+    cs._insert_rows(rows)
 
     children = [
         Case(
@@ -485,18 +485,14 @@ def submit_bundle(
         )
         for i, m in enumerate(chosen, start=1)
     ]
-    Case.objects.bulk_create(children)
-    if any(c.pk is None for c in children):  # a backend that does not return keys
-        by_number = dict(Case.objects.filter(parent=parent).values_list("number", "pk"))
-        for c in children:
-            c.pk = c.id = by_number[c.number]
+    cs._insert_rows(children)
     parent_rows = {r.seq: r for r in rows}
     child_rows: list[CaseMaterial] = []
     for c in children:
         built = cs._build_materials(c, c.item, c.form_data, {})
         _copy_supplied(c, built, parent_rows.values())
         child_rows.extend(built)
-    CaseMaterial.objects.bulk_create(child_rows)
+    cs._insert_rows(child_rows)
     cs._event(
         parent,
         "submit",
@@ -512,7 +508,7 @@ def submit_bundle(
         count_visit=False,
         at=now,
     )
-    CaseEvent.objects.bulk_create(
+    cs._insert_rows(
         [
             CaseEvent(
                 case=c,
@@ -667,9 +663,10 @@ class Kid:
     applicant_name: str
 
 
-def _kids(parent: Case) -> list[Kid]:
-    rows = (
-        Case.objects.filter(parent_id=parent.pk)
+_KIDS = cs._query(
+    ("bundle_kids",),
+    lambda v: (
+        Case.objects.filter(parent_id=v)
         .order_by("stage_seq", "pk")
         .values_list(
             "pk",
@@ -684,8 +681,12 @@ def _kids(parent: Case) -> list[Kid]:
             "applicant_id_number",
             "applicant_name",
         )
-    )
-    return [Kid(*r[:7], list(r[7] or []), *r[8:]) for r in rows]
+    ),
+)
+
+
+def _kids(parent: Case) -> list[Kid]:
+    return [Kid(*r[:7], list(r[7] or []), *r[8:]) for r in _KIDS.all(parent.pk)]
 
 
 def _startable(kid: Kid, kids: list[Kid]) -> bool:
@@ -711,12 +712,17 @@ def _advance(
         _start_child(parent, kid, by_code, parent_materials, actor)
 
 
+# What starting a child reads besides the case: the acceptance's rows and the department that
+# reads shared data and uses licences for it.
+_START_RELATED = (*cs._ACCEPT_RELATED, "handling_department")
+
+
 def _start_child(
     parent: Case, kid: Kid, by_code: dict[str, Kid], parent_materials: list[CaseMaterial], actor: cs.Actor
 ) -> None:
     # Locked once and accepted in place (inside the parent's transaction: no savepoint).
     try:
-        child = cs._lock(kid.number, {CaseStatus.SUBMITTED}, "accept", cs._ACCEPT_RELATED)
+        child = cs._lock(kid.number, {CaseStatus.SUBMITTED}, "accept", _START_RELATED)
     except ConflictError:
         return  # no longer waiting (withdrawn meanwhile): nothing to start
     fields: list[str] = ["held"]

@@ -273,6 +273,7 @@ def _lock(
         # of=("self",): lock the case row only; PostgreSQL refuses FOR UPDATE on the nullable
         # side of the outer joins, and locking the joined rows would serialise unrelated cases.
         lambda v: Case.objects.select_for_update(of=("self",)).select_related(*related).filter(**{by: v}),
+        _Prepared.STR_MARK if by == "number" else _Prepared.INT_MARK,
     ).first(value)
     if locked is None:
         raise NotFoundError(bi(f"办件不存在：{shown}", f"No such case: {shown}"), code="case_not_found")

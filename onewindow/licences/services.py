@@ -502,11 +502,29 @@ REFUSAL = {
 
 
 def holder_licences(holder_ids: list[str], type_code: str) -> list[Licence]:
-    return list(
+    """The holders' licences of a type, newest first: only what choosing one, refusing it and
+    recording its use read (not the signed content), with the cached type."""
+    ltype = get_type(type_code)
+    rows = list(
         Licence.objects.filter(holder_id_number__in=[h for h in holder_ids if h], type__code=type_code)
-        .select_related("type", "issuer")
+        .only(
+            "id",
+            "licence_id",
+            "type_id",
+            "holder_id_number",
+            "status",
+            "status_reason",
+            "valid_from",
+            "valid_to",
+            "issuer_name",
+            "issue_date",
+        )
         .order_by("-issue_date", "-id")
     )
+    if ltype is not None:
+        for lic in rows:
+            lic.type = ltype
+    return rows
 
 
 def pick(licences: list[Licence], today: date | None = None) -> tuple[Licence | None, Licence | None]:

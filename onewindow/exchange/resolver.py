@@ -10,6 +10,7 @@ from typing import Any
 from django.utils import timezone
 
 from onewindow.catalog.models import ServiceItem
+from onewindow.core import fastsql
 from onewindow.exchange import services as ex
 from onewindow.exchange.models import AccessRecord, AccessResult, Dataset, Grant, SubjectKind
 
@@ -248,7 +249,7 @@ def fill_case_materials(case: Any, actor: Any) -> None:
             m.status = MaterialStatus.TO_SUPPLY
             m.reason = (got.reason or "")[:300]
             m.reference = f"access:{got.record_id}"
-        m.save(update_fields=["satisfied_by", "status", "trust_level", "reference", "reason", "updated_at"])
+        fastsql.update(m, ["satisfied_by", "status", "trust_level", "reference", "reason", "updated_at"])
 
 
 def coverage_summary(items: Any) -> dict[str, Any]:

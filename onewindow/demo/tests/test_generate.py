@@ -63,6 +63,17 @@ def test_names_are_unique_per_department_and_real_sounding(items: list[dict]) ->
         assert not re.fullmatch(r"(事项|Item)\s*\d*", item["name"])
 
 
+def test_every_item_has_an_english_name(items: list[dict]) -> None:
+    """English pages show the English name: each template name, subject and verb is translated
+    (data/item_names_en.yaml), and every verb template takes its subject."""
+    from onewindow.demo.generate import english_names
+
+    missing = [i["name"] for i in items if not i["name_en"].strip()]
+    assert not missing, missing[:10]
+    assert all(i["name_en"][0].isupper() and "{" not in i["name_en"] for i in items)
+    assert all("{s}" in v for v in english_names()["verbs"].values())
+
+
 def test_limits_are_consistent(items: list[dict]) -> None:
     for item in items:
         assert item["legal_limit"] > 0 and item["promised_limit"] >= 1

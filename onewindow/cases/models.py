@@ -368,8 +368,15 @@ class CaseEvent(models.Model):
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField(_("时间"))
+    # Events are read by case (their timeline) only: no other index, as every transition
+    # writes one.
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     actor_name = models.CharField(_("操作人"), max_length=150)
     kind = models.CharField(_("事件"), max_length=40)
@@ -383,7 +390,6 @@ class CaseEvent(models.Model):
         verbose_name = _("办件事件")
         verbose_name_plural = _("办件事件")
         ordering = ["case", "at", "id"]
-        indexes = [models.Index(fields=["kind", "at"])]
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.kind}"

@@ -95,3 +95,26 @@ def test_the_command_reports_ok_and_names_the_broken_link():
     AuditEntry.objects.filter(seq=2).update(actor="mallory")
     with pytest.raises(CommandError, match="#2"):
         call_command("audit", "verify")
+
+
+@pytest.mark.django_db
+def test_sqlite_appends_in_one_statement_and_the_head_follows():
+    """SQLite: one INSERT … SELECT per entry; the head moves by the trigger that every migration
+    rebuilding the entry table must create again (migrations/_sqlite_trigger.py)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from onewindow.audit.models import AuditHead
+
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite only")
+    with connection.cursor() as cur:
+        cur.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_auditentry'")
+        assert [r[0] for r in cur.fetchall()] == ["audit_head_follows_entry"]
+    record("test.first", actor="tester", object_type="t", object_id="1")
+    with CaptureQueriesContext(connection) as ctx:
+        entry = record("test.second", actor="tester", object_type="t", object_id="2")
+    assert [q["sql"].split()[0] for q in ctx.captured_queries if "audit_" in q["sql"]] == ["INSERT"]
+    head = AuditHead.objects.get(id=1)
+    assert (head.seq, head.hash) == (entry.seq, entry.hash)
+    assert verify().ok

@@ -12,7 +12,10 @@ audit service's `entry_hash`, bulk-inserted) — in batches, with no checks at a
 
 Prints per-phase timings, the queries of one lifecycle per transition, optionally a profile
 (pyinstrument, when installed), and as its last line JSON: cases_per_s, raw_per_s,
-ratio = raw_per_s / cases_per_s (how much the checks, locks and audit cost), db, cases."""
+ratio = raw_per_s / cases_per_s (how much the checks, locks and audit cost), db, cases. The two
+phases alternate in --rounds rounds; the figures are the medians over the rounds (the ratio: of
+each round's ratio), so that a burst of load from elsewhere during one round does not decide
+them; the totals are printed as well."""
 
 from __future__ import annotations
 
@@ -20,6 +23,7 @@ import argparse
 import atexit
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -554,6 +558,7 @@ def main() -> None:
     sizes = [
         args.cases // args.rounds + (1 if r < args.cases % args.rounds else 0) for r in range(args.rounds)
     ]
+    rounds: list[tuple[float, float]] = []  # (lifecycles/s, raw lifecycles/s) of each round
     for size in sizes:
         at_start = {m: m.objects.count() for m in counted}
         took, steps = services_phase(users, size)
@@ -561,7 +566,9 @@ def main() -> None:
         for k, v in steps.items():
             per_step[k] += v
         after_svc = {m: m.objects.count() for m in counted}
-        raw_s += raw_phase(ctx, size)
+        raw_took = raw_phase(ctx, size)
+        raw_s += raw_took
+        rounds.append((size / took, size / raw_took))
         after_raw = {m: m.objects.count() for m in counted}
         for m in counted:
             svc_rows[m.__name__] += after_svc[m] - at_start[m]
@@ -578,14 +585,17 @@ def main() -> None:
     producer_audit = svc_rows["AuditEntry"] - raw_rows["AuditEntry"]
     assert producer_audit >= 0 and (producer_audit == 0 or cs.output_producers), (svc_rows, raw_rows)
 
-    cases_per_s = args.cases / svc_s
-    raw_per_s = args.cases / raw_s
+    # The medians over the rounds: a burst of load from elsewhere on the machine during one
+    # round does not decide the figures (the totals are printed too).
+    cases_per_s = statistics.median(r[0] for r in rounds)
+    raw_per_s = statistics.median(r[1] for r in rounds)
+    ratio = statistics.median(r[1] / r[0] for r in rounds)
     version = connection.Database.sqlite_version if connection.vendor == "sqlite" else connection.pg_version
     print(f"db: {connection.vendor} {version}")
     print(f"setup + migrate {setup_s:.2f}s, catalogue and personas {load_s:.2f}s")
     print(
-        f"services: {args.cases} lifecycles in {svc_s:.2f}s = {cases_per_s:.1f}/s "
-        f"({svc_s / args.cases * 1000:.2f} ms each)"
+        f"services: {args.cases} lifecycles in {svc_s:.2f}s = {args.cases / svc_s:.1f}/s "
+        f"({svc_s / args.cases * 1000:.2f} ms each; median of the rounds {cases_per_s:.1f}/s)"
     )
     for step in STEPS:
         print(
@@ -596,7 +606,12 @@ def main() -> None:
     print("  most repeated statements in one lifecycle:")
     for shape, count in queries["top"]:
         print(f"    {count:3d}  {shape}")
-    print(f"raw bulk: {args.cases} lifecycles' rows in {raw_s:.3f}s = {raw_per_s:.1f}/s")
+    print(f"raw bulk: {args.cases} lifecycles' rows in {raw_s:.3f}s = {args.cases / raw_s:.1f}/s")
+    print(
+        "rounds (lifecycles/s, raw/s, ratio): "
+        + "; ".join(f"{a:.1f}, {b:.1f}, {b / a:.2f}" for a, b in rounds)
+        + f"; totals: {args.cases / svc_s:.1f}, {args.cases / raw_s:.1f}, {svc_s / raw_s:.2f}"
+    )
     print(f"audit chain verified: {chain.checked} entries in {verify_s:.2f}s")
     print(f"rows written, services: {svc_rows}")
     print(f"rows written, raw:      {raw_rows}")
@@ -610,7 +625,7 @@ def main() -> None:
     result = {
         "cases_per_s": round(cases_per_s, 1),
         "raw_per_s": round(raw_per_s, 1),
-        "ratio": round(raw_per_s / cases_per_s, 2),
+        "ratio": round(ratio, 2),
         "db": args.db,
         "cases": args.cases,
         "rounds": args.rounds,

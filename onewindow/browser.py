@@ -45,5 +45,10 @@ def browser_page() -> Iterator[Any]:
                 yield page
             finally:
                 context.close()
+                # Queries made while Playwright's loop runs may have opened connections of their
+                # own context: close them here, or PostgreSQL cannot drop the test database.
+                from django.db import connections
+
+                connections.close_all()
     finally:
         shutil.rmtree(profile, ignore_errors=True)

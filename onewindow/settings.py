@@ -176,6 +176,8 @@ else:
         "default": {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
             "LOCATION": HOME / "cache",
+            # Enough room that culling never forgets a limited client within its window.
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
         }
     }
 # Requests per client IP to the public verification page and API.

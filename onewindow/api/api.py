@@ -32,7 +32,10 @@ api = NinjaAPI(
 
 
 def _error(request: HttpRequest, exc: DomainError) -> HttpResponse:
-    return api.create_response(request, exc.as_dict(), status=exc.status)
+    resp = api.create_response(request, exc.as_dict(), status=exc.status)
+    if getattr(exc, "retry_after", None):
+        resp["Retry-After"] = str(exc.retry_after)
+    return resp
 
 
 @api.exception_handler(DomainError)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -691,10 +691,15 @@ def _case_materials(case: Case) -> list[CaseMaterial]:
     return _query(("materials",), lambda v: CaseMaterial.objects.filter(case_id=v)).all(case.pk)
 
 
-def _apply_material_updates(case: Case, updates: Iterable[MaterialIn], *, self_service: bool = False) -> None:
+def _apply_material_updates(
+    case: Case, updates: Iterable[MaterialIn], *, self_service: bool = False
+) -> list[str]:
+    """Apply corrected materials; returns the stored files that new uploads replaced (they stay
+    in storage as part of the case's record: the caller names them in its event)."""
     by_seq = {m.seq: m for m in case.materials.all()}
     errors: dict[str, list[Any]] = {}
     changed = []
+    replaced: list[str] = []
     for u in updates:
         m = by_seq.get(u.seq)
         if m is None:
@@ -714,8 +719,11 @@ def _apply_material_updates(case: Case, updates: Iterable[MaterialIn], *, self_s
                 continue
             m.satisfied_by = u.satisfied_by
             m.status = u.status or MaterialStatus.OK
+            before = m.file.name if m.file else ""
             if u.satisfied_by == SatisfiedBy.UPLOAD and not _attach_upload(m, u, errors):
                 continue
+            if before and before != (m.file.name if m.file else ""):
+                replaced.append(before)
         elif u.status:
             if u.status not in MaterialStatus.values:
                 errors[f"materials.{u.seq}.status"] = [bi("材料状态无效", "invalid material status")]
@@ -727,6 +735,7 @@ def _apply_material_updates(case: Case, updates: Iterable[MaterialIn], *, self_s
         raise InvalidError(bi("材料信息有误", "Invalid materials"), fields=errors)
     for m in changed:
         m.save()
+    return replaced
 
 
 @transaction.atomic
@@ -738,7 +747,7 @@ def send_correction_notice(
     if not may_handle_intake(actor, case):
         raise _deny()
     _no_child_intake(case, actor, "correction_notice")
-    _apply_material_updates(case, materials)
+    replaced = _apply_material_updates(case, materials)
     problems = _missing(case)
     if not problems:
         raise ConflictError(
@@ -758,7 +767,8 @@ def send_correction_notice(
         payload={
             "materials": [
                 {"seq": m.seq, "name": m.name, "status": m.status, "reason": m.reason} for m in problems
-            ]
+            ],
+            **({"replaced_files": replaced} if replaced else {}),
         },
     )
     return case
@@ -773,11 +783,16 @@ def receive_correction(
     clerk = may_handle_intake(actor, case)
     if not (clerk or is_own_case(actor, case)):
         raise _deny()
-    _apply_material_updates(case, materials, self_service=not clerk)
+    replaced = _apply_material_updates(case, materials, self_service=not clerk)
     old = case.status
     case.status = CaseStatus.SUBMITTED
     _event(
-        case, "correction_received", actor, from_status=old, visit=in_person and not is_own_case(actor, case)
+        case,
+        "correction_received",
+        actor,
+        from_status=old,
+        visit=in_person and not is_own_case(actor, case),
+        payload={"replaced_files": replaced} if replaced else None,
     )
     _save(case, ["status", "visits"])
     return case
@@ -1404,7 +1419,9 @@ def resume_case(
     )
     if not (dept_ok or intake_ok):
         raise _deny()
-    _apply_material_updates(case, materials, self_service=not dept_ok and not may_handle_intake(actor, case))
+    replaced = _apply_material_updates(
+        case, materials, self_service=not dept_ok and not may_handle_intake(actor, case)
+    )
     region = case.handling_region.code
     today = _today()
     lost = clock.workdays_lost(case.paused_on or today, today, region)
@@ -1448,7 +1465,7 @@ def resume_case(
         actor,
         from_status=old,
         reason=note.strip()[:2000],
-        payload={"kind": kind, "workdays_lost": lost},
+        payload={"kind": kind, "workdays_lost": lost, **({"replaced_files": replaced} if replaced else {})},
         visit=in_person and not is_own_case(actor, case),
     )
     if case.visits:
@@ -1703,16 +1720,27 @@ def purge_idempotent_responses() -> int:
 
 # An uploaded file is written to storage when its material row is inserted, inside the
 # transaction: a submission that then fails (or whose request rolls back) leaves the file with
-# no row. Such files are removed once they are older than any transaction could be.
+# no row. Such files are removed once they are older than any transaction could be. A file that
+# a correction replaced is no orphan: it is part of the case's record, named in that event's
+# `replaced_files`. The purge runs at most once a day (the sweep runs every minute).
 ORPHAN_UPLOAD_AGE = timedelta(days=1)
+ORPHAN_PURGE_EVERY = timedelta(days=1)
+_PURGE_FLAG = "cases.orphan_uploads_purged_at"
 
 
-def purge_orphan_uploads(now: Any = None) -> int:
-    """Delete the uploads of this and last month's folders that no case material refers to and
-    that are older than `ORPHAN_UPLOAD_AGE` (audited with their count). Returns the count."""
+def purge_orphan_uploads(now: Any = None, *, force: bool = False) -> int:
+    """Delete the uploads of this and last month's folders that no case material refers to, no
+    event names as replaced, and that are older than `ORPHAN_UPLOAD_AGE` (audited with their
+    count); at most once per `ORPHAN_PURGE_EVERY` unless `force`. Returns the count."""
+    from onewindow.core.models import SystemFlag
+
     field = CaseMaterial._meta.get_field("file")
     storage = field.storage
     now = now or timezone.now()
+    last = SystemFlag.objects.filter(key=_PURGE_FLAG).values_list("updated_at", flat=True).first()
+    if not force and last is not None and now - last < ORPHAN_PURGE_EVERY:
+        return 0
+    SystemFlag.objects.update_or_create(key=_PURGE_FLAG, defaults={"value": now.isoformat()})
     cutoff = now - ORPHAN_UPLOAD_AGE
     this_month = timezone.localtime(now).date().replace(day=1)
     last_month = (this_month - timedelta(days=1)).replace(day=1)
@@ -1731,9 +1759,16 @@ def purge_orphan_uploads(now: Any = None) -> int:
             except (FileNotFoundError, NotImplementedError):
                 continue
     removed = 0
+    kept: set[str] = set()
+    if candidates:  # files replaced by corrections in the months looked at
+        since = timezone.make_aware(datetime.combine(last_month, datetime.min.time()))
+        for payload in CaseEvent.objects.filter(at__gte=since, payload__has_key="replaced_files").values_list(
+            "payload", flat=True
+        ):
+            kept.update(payload.get("replaced_files") or [])
     for i in range(0, len(candidates), 500):
         batch = candidates[i : i + 500]
-        used = set(CaseMaterial.objects.filter(file__in=batch).values_list("file", flat=True))
+        used = kept | set(CaseMaterial.objects.filter(file__in=batch).values_list("file", flat=True))
         for path in batch:
             if path not in used:
                 storage.delete(path)

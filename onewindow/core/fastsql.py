@@ -25,8 +25,9 @@ def insert_rows(objs: list[Any]) -> list[Any]:
     model = type(objs[0])
     connection = connections[objs[0]._state.db or "default"]
     returning = connection.features.can_return_rows_from_bulk_insert
-    columns = len(model._meta.local_concrete_fields)
-    if len(objs) > 1 and (not returning or len(objs) * columns > 30_000):
+    if len(objs) > 1 and not returning:  # (SQLite < 3.35) one row at a time, each key read back
+        return [insert_rows([obj])[0] for obj in objs]
+    if len(objs) * len(model._meta.local_concrete_fields) > 30_000:
         return model.objects.bulk_create(objs)  # Django splits what exceeds a statement's limits
     key = (connection.alias, model, len(objs))
     plan = _insert_sql.get(key)

@@ -172,6 +172,13 @@ def give_consent(
     return out
 
 
+_DATASET = fastsql.prepared(
+    ("exchange_dataset",),
+    lambda v: Dataset.objects.filter(code=v, active=True).select_related("owner"),
+    fastsql.Prepared.STR_MARK,
+)
+
+
 def fetch(
     dataset_code: str,
     subject: str,
@@ -186,7 +193,9 @@ def fetch(
     """Read `fields` about `subject` for a case. Denied unless a grant covers the department,
     the fields and the item (and the subject consented when the dataset needs it); every
     outcome writes an AccessRecord. Only granted fields ever leave this function."""
-    dataset = active_datasets().get(dataset_code)
+    # Read fresh (not from the dataset cache): switching a dataset off or making a field need
+    # consent takes effect on the next read.
+    dataset = _DATASET.first(dataset_code)
     user = actor if isinstance(actor, AbstractBaseUser) else None
     name = actor.get_username() if user else str(actor or "system")
     started = time.monotonic()

@@ -69,7 +69,9 @@ def verify_page(request: HttpRequest) -> HttpResponse:
             zh, en = both(exc.message)
             error = en if (get_language() or "").startswith("en") else zh
             context = {"payload": payload, "verdict": None, "error": error}
-            return render(request, "licences/verify.html", context, status=exc.status)
+            resp = render(request, "licences/verify.html", context, status=exc.status)
+            resp["Retry-After"] = str(getattr(exc, "retry_after", 60))
+            return resp
         verdict = verify(payload).as_dict()
     return render(request, "licences/verify.html", {"payload": payload, "verdict": verdict})
 

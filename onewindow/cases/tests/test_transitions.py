@@ -471,7 +471,8 @@ def test_the_sweep_removes_old_uploads_that_no_material_refers_to(
     shop: dict[str, Any], personas: dict[str, Any], tmp_path: Any, settings: Any
 ):
     """A submission that failed after its files were stored leaves orphans: the sweep deletes
-    them once they are a day old, and keeps referenced and recent files."""
+    them once they are a day old (at most once a day), and keeps referenced and recent files
+    and the files that a correction replaced (they are part of the case's record)."""
     import os
     import time
 
@@ -479,25 +480,45 @@ def test_the_sweep_removes_old_uploads_that_no_material_refers_to(
     from django.core.files.storage import default_storage
     from django.utils import timezone
 
-    from onewindow.cases.models import CaseMaterial
-
     settings.MEDIA_ROOT = str(tmp_path / "uploads")
     folder = timezone.localtime().strftime("cases/%Y/%m")
-    used = default_storage.save(f"{folder}/used.pdf", ContentFile(b"%PDF-1.4 used"))
     orphan = default_storage.save(f"{folder}/orphan.pdf", ContentFile(b"%PDF-1.4 orphan"))
     fresh = default_storage.save(f"{folder}/fresh.pdf", ContentFile(b"%PDF-1.4 fresh"))
-    case = submit(personas)
-    CaseMaterial.objects.filter(case=case, seq=1).update(file=used)
+    # An online case whose first upload the applicant replaced in a correction.
+    case = cs.submit_case(
+        actor=personas["citizen"],
+        item="330800-SCJG-01-0001",
+        applicant=applicant(),
+        channel="online",
+        form_data={"shop_name": "网店", "area": 10},
+        materials=[cs.MaterialIn(seq=1, satisfied_by="upload", file=_pdf())],
+    )
+    first = case.materials.get(seq=1).file.name
+    cs.send_correction_notice(
+        case,
+        actor=personas["clerk"],
+        materials=[cs.MaterialIn(seq=1, status="defective", reason="看不清")],
+    )
+    cs.receive_correction(
+        case, actor=personas["citizen"], materials=[cs.MaterialIn(seq=1, satisfied_by="upload", file=_pdf())]
+    )
+    second = case.materials.get(seq=1).file.name
+    assert first != second
+    assert case.events.get(kind="correction_received").payload["replaced_files"] == [first]
     two_days_ago = time.time() - 2 * 86400
-    for name in (used, orphan):
+    for name in (orphan, first, second):
         os.utime(default_storage.path(name), (two_days_ago, two_days_ago))
     before = AuditEntry.objects.count()
 
     assert cs.sweep()["orphan_uploads_purged"] == 1
-    assert default_storage.exists(used) and default_storage.exists(fresh)
     assert not default_storage.exists(orphan)
+    assert all(default_storage.exists(n) for n in (fresh, first, second))
     entry = AuditEntry.objects.order_by("-seq").first()
     assert AuditEntry.objects.count() == before + 1
     assert (entry.action, entry.data) == ("cases.orphan_uploads_purged", {"files": 1})
     assert verify().ok
-    assert cs.purge_orphan_uploads() == 0  # nothing left to remove
+    # Once a day: the next sweeps do not look again; forced, nothing is left to remove.
+    again = default_storage.save(f"{folder}/again.pdf", ContentFile(b"%PDF-1.4 again"))
+    os.utime(default_storage.path(again), (two_days_ago, two_days_ago))
+    assert cs.sweep()["orphan_uploads_purged"] == 0 and default_storage.exists(again)
+    assert cs.purge_orphan_uploads(force=True) == 1

@@ -245,6 +245,17 @@ def test_an_expired_grant_denies(datasets: Any, city: dict[str, Any], registry: 
     assert _fetch(city, ["name"]).result == AccessResult.DENIED
 
 
+def test_switching_a_dataset_off_takes_effect_on_the_next_read(
+    datasets: Any, city: dict[str, Any], registry: Registry
+):
+    """The dataset cache serves names and lists, never the read itself: a dataset switched off
+    is refused at once, in this process too."""
+    assert _fetch(city, ["name"]).result == AccessResult.GRANTED
+    ex.active_datasets()  # the cache is warm
+    Dataset.objects.filter(code="population").update(active=False)
+    assert _fetch(city, ["name"]).result == AccessResult.DENIED
+
+
 def test_a_dataset_that_needs_consent_is_denied_without_it(
     datasets: Any, city: dict[str, Any], registry: Registry
 ):

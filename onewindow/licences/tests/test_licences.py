@@ -386,14 +386,37 @@ def test_public_verification_is_rate_limited_per_client(issue: Any, client: Clie
     assert page.status_code == 429 and "请求过于频繁" in page.content.decode()
     assert "证照有效" not in page.content.decode()
     api = client.get("/api/v1/licences/verify", {"payload": lic.qr_payload})
-    assert api.status_code == 429
+    assert api.status_code == 429 and api["Retry-After"] == "60" and page["Retry-After"] == "60"
     body = api.json()["error"]
     assert body["code"] == "rate_limited" and body["message_en"].startswith("Too many requests")
     # The form itself (no payload) is never counted, and another client is not limited.
     assert client.get("/verify/").status_code == 200
     other = client.get("/api/v1/licences/verify", {"payload": lic.qr_payload}, REMOTE_ADDR="10.0.0.9")
     assert other.status_code == 200 and other.json()["valid"] is True
+    # Behind a proxy: the address the proxy adds is counted (a client cannot spoof another by
+    # sending its own X-Forwarded-For); without the header, the peer address.
+    settings.RATELIMIT_IP_META_KEY = "HTTP_X_FORWARDED_FOR"
+    via = {"REMOTE_ADDR": "10.0.0.1"}
+    for _ in range(3):
+        r = client.get(
+            "/verify/", {"payload": lic.qr_payload}, HTTP_X_FORWARDED_FOR="1.2.3.4, 10.9.9.9", **via
+        )
+        assert r.status_code == 200
+    spoofed = client.get(
+        "/verify/", {"payload": lic.qr_payload}, HTTP_X_FORWARDED_FOR="5.6.7.8, 10.9.9.9", **via
+    )
+    assert spoofed.status_code == 429
+    assert client.get("/verify/", {"payload": lic.qr_payload}, REMOTE_ADDR="10.0.0.2").status_code == 200
     cache.clear()
+
+
+def test_public_verification_stays_up_when_the_rate_limit_cache_is_down(issue: Any, client: Client):
+    from unittest import mock
+
+    lic = issue()
+    with mock.patch("onewindow.core.ratelimit.is_ratelimited", side_effect=ConnectionError("redis down")):
+        r = client.get("/api/v1/licences/verify", {"payload": lic.qr_payload})
+    assert r.status_code == 200 and r.json()["valid"] is True
 
 
 def test_demo_licences_load_idempotently(city: dict[str, Any]):

@@ -339,10 +339,12 @@ def test_clerks_outside_the_scope_cannot_act(shop: dict[str, Any], personas: dic
 
 
 def test_deemed_acceptance_and_correction_expiry_in_the_sweep(shop: dict[str, Any], personas: dict[str, Any]):
+    from django.utils import timezone
+
     from onewindow.workcal.calendar import add_workdays
 
     case = submit(personas)
-    received = case.received_at.date()
+    received = timezone.localdate(case.received_at)  # the local (Asia/Shanghai) date, as the clock uses
     assert cs.sweep(add_workdays(received, 5).date)["deemed_accepted"] == 0
     result = cs.sweep(add_workdays(received, 6).date)
     assert result["deemed_accepted"] == 1

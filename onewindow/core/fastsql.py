@@ -7,8 +7,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from django.db import connections, models
+from django.db import DatabaseError, connections, models
 from django.db.models.query import ModelIterable, get_related_populators
+from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
 _insert_sql: dict[tuple[Any, ...], tuple[str, list[Any], bool]] = {}
@@ -81,9 +82,11 @@ class Prepared:
         self.build = build
         self.mark = mark
         self.compiled: dict[str, Any] = {}
+        self.for_update = False
 
     def _compile(self, alias: str) -> Any:
         qs = self.build(self.mark)
+        self.for_update = bool(qs.query.select_for_update)
         compiler = qs.query.get_compiler(using=alias)
         sql, params = compiler.as_sql()
         slots = [i for i, p in enumerate(params) if p == self.mark]
@@ -130,9 +133,12 @@ class Prepared:
         if plan is None:
             return list(self.build(value).using(using))
         sql, params, slot, compiler, converters, model, attnames, start, end, populators = plan
+        connection = connections[using]
+        if self.for_update and connection.features.has_select_for_update and connection.get_autocommit():
+            raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
         params = params.copy()
         params[slot] = value
-        with connections[using].cursor() as cur:
+        with connection.cursor() as cur:
             cur.execute(sql, params)
             rows = cur.fetchall()
         if converters:
@@ -192,3 +198,5 @@ def update(obj: models.Model, fields: Iterable[str]) -> None:
     params.append(obj.pk)
     with connection.cursor() as cur:
         cur.execute(sql, params)
+        if cur.rowcount == 0:  # as save(update_fields=...) does
+            raise DatabaseError(f"{model.__name__} {obj.pk}: the row to update does not exist")

@@ -988,7 +988,11 @@ def accept_locked(
     """受理 of a case already locked (with `_ACCEPT_RELATED`) and checked by the caller (accept_case,
     or bundles starting a held child inside its parent's transaction): materials resolved,
     clock started, first step opened. `materials`: the case's rows when the caller has read
-    them; `also_save`: fields the caller changed, written with the acceptance."""
+    them; `also_save`: fields the caller changed, written with the acceptance.
+
+    Bundles call this without a savepoint and keep the child held on a ConflictError: every
+    conflict must be raised before the clock starts and work items open (what is written before
+    it, the shared-data reads and licence uses with their records, stays true)."""
     if materials is None:
         materials = _case_materials(case)
     # The resolvers fetch materials from shared data and e-licences: only worth calling when

@@ -4,6 +4,7 @@ at once cannot corrupt a case (the loser gets a 409 with the current status)."""
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -58,6 +59,7 @@ from onewindow.core.validators import validate_mobile, validate_resident_id, val
 from onewindow.org.models import LEVEL_DIGITS, ApplicantProfile, Hall, IdType, Region, Window
 
 Actor = AbstractBaseUser | str | None
+log = logging.getLogger(__name__)
 
 # Hooks for later apps: fill materials from shared data or licences at acceptance, and issue
 # outputs (licences) when a case is approved. Each is called inside the transition's transaction.
@@ -1753,15 +1755,21 @@ def purge_orphan_uploads(now: Any = None, *, force: bool = False) -> int:
         folder = month.strftime(str(field.upload_to)).rstrip("/")
         try:
             _dirs, files = storage.listdir(folder)
-        except (FileNotFoundError, NotImplementedError):
-            continue
+        except FileNotFoundError:
+            continue  # no upload in that month
+        except NotImplementedError:
+            log.warning("storage %s cannot list files: orphan uploads are not purged", storage)
+            return 0
         for name in files:
             path = f"{folder}/{name}"
             try:
                 if storage.get_modified_time(path) < cutoff:
                     candidates.append(path)
-            except (FileNotFoundError, NotImplementedError):
-                continue
+            except FileNotFoundError:
+                continue  # deleted meanwhile
+            except NotImplementedError:
+                log.warning("storage %s keeps no file times: orphan uploads are not purged", storage)
+                return 0
     removed = 0
     kept: set[str] = set()
     if candidates:  # files replaced by corrections in the months looked at

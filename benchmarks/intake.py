@@ -178,6 +178,83 @@ def services_phase(users: dict[str, Any], n: int) -> tuple[float, dict[str, floa
     return time.perf_counter() - t, dict(timings)
 
 
+# ---------------------------------------------------------------------------------------------
+# In several processes at once (--workers): what a server with several worker processes does
+
+
+class Workers:
+    """N forked processes, each with its own database connection, that run a phase's share of
+    lifecycles (or raw batches) together: they wait at a barrier, run, and report when they
+    started and ended; the phase took from the first start to the last end."""
+
+    def __init__(self, n: int, ctx: dict[str, Any]) -> None:
+        import multiprocessing as mp
+
+        from django.db import connections
+
+        connections.close_all()  # each child opens its own
+        fork = mp.get_context("fork")
+        self.barrier = fork.Barrier(n)
+        self.pipes = []
+        self.procs = []
+        for k in range(n):
+            parent, child = fork.Pipe()
+            proc = fork.Process(target=self._serve, args=(child, ctx, k), daemon=True)
+            proc.start()
+            self.pipes.append(parent)
+            self.procs.append(proc)
+
+    def _serve(self, pipe: Any, ctx: dict[str, Any], k: int) -> None:
+        from django.db import connections
+
+        for i in range(2):  # warm up this process's connection (prepared statements)
+            lifecycle(ctx["users"], i)
+        pipe.send("ready")
+        while True:
+            cmd = pipe.recv()
+            if cmd is None:
+                connections.close_all()
+                return
+            kind, size = cmd
+            timings: dict[str, float] = defaultdict(float)
+            try:
+                self.barrier.wait()
+                start = time.perf_counter()
+                if kind == "services":
+                    for i in range(size):
+                        lifecycle(ctx["users"], i, timings)
+                else:
+                    raw_phase(ctx, size)
+                pipe.send(("ok", start, time.perf_counter(), dict(timings)))
+            except Exception as exc:  # reported to the parent, which stops
+                pipe.send(("error", repr(exc), 0.0, {}))
+
+    def ready(self) -> None:
+        for pipe in self.pipes:
+            assert pipe.recv() == "ready"
+
+    def run(self, kind: str, size: int) -> tuple[float, dict[str, float]]:
+        n = len(self.pipes)
+        shares = [size // n + (1 if k < size % n else 0) for k in range(n)]
+        for pipe, share in zip(self.pipes, shares, strict=True):
+            pipe.send((kind, share))
+        answers = [pipe.recv() for pipe in self.pipes]
+        for status, *rest in answers:
+            if status != "ok":
+                raise RuntimeError(f"a worker failed: {rest[0]}")
+        timings: dict[str, float] = defaultdict(float)
+        for *_, steps in answers:
+            for key, value in steps.items():
+                timings[key] += value  # summed: divided by all lifecycles, the mean time per step
+        return max(a[2] for a in answers) - min(a[1] for a in answers), dict(timings)
+
+    def close(self) -> None:
+        for pipe in self.pipes:
+            pipe.send(None)
+        for proc in self.procs:
+            proc.join(timeout=30)
+
+
 def count_queries(users: dict[str, Any]) -> dict[str, Any]:
     """Queries of one lifecycle, per transition, and the most repeated statements."""
     from django.db import connection
@@ -496,6 +573,12 @@ def main() -> None:
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--cases", type=int, default=500)
     parser.add_argument("--rounds", type=int, default=5, help="alternate the two phases in this many rounds")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="run each phase in this many processes at once, each with its own connection (default 1)",
+    )
     parser.add_argument("--profile", action="store_true", help="also profile 100 lifecycles (pyinstrument)")
     parser.add_argument("--keep-db", action="store_true", help="PostgreSQL: keep the benchmark database")
     parser.add_argument(
@@ -559,20 +642,28 @@ def main() -> None:
         args.cases // args.rounds + (1 if r < args.cases % args.rounds else 0) for r in range(args.rounds)
     ]
     rounds: list[tuple[float, float]] = []  # (lifecycles/s, raw lifecycles/s) of each round
+    workers = Workers(args.workers, ctx) if args.workers > 1 else None
+    if workers is not None:
+        workers.ready()
     for size in sizes:
         at_start = {m: m.objects.count() for m in counted}
-        took, steps = services_phase(users, size)
+        if workers is None:
+            took, steps = services_phase(users, size)
+        else:
+            took, steps = workers.run("services", size)
         svc_s += took
         for k, v in steps.items():
             per_step[k] += v
         after_svc = {m: m.objects.count() for m in counted}
-        raw_took = raw_phase(ctx, size)
+        raw_took = raw_phase(ctx, size) if workers is None else workers.run("raw", size)[0]
         raw_s += raw_took
         rounds.append((size / took, size / raw_took))
         after_raw = {m: m.objects.count() for m in counted}
         for m in counted:
             svc_rows[m.__name__] += after_svc[m] - at_start[m]
             raw_rows[m.__name__] += after_raw[m] - after_svc[m]
+    if workers is not None:
+        workers.close()
     t = time.perf_counter()
     chain = verify()
     verify_s = time.perf_counter() - t
@@ -593,6 +684,8 @@ def main() -> None:
     version = connection.Database.sqlite_version if connection.vendor == "sqlite" else connection.pg_version
     print(f"db: {connection.vendor} {version}")
     print(f"setup + migrate {setup_s:.2f}s, catalogue and personas {load_s:.2f}s")
+    if args.workers > 1:
+        print(f"{args.workers} worker processes, each phase's lifecycles shared among them")
     print(
         f"services: {args.cases} lifecycles in {svc_s:.2f}s = {args.cases / svc_s:.1f}/s "
         f"({svc_s / args.cases * 1000:.2f} ms each; median of the rounds {cases_per_s:.1f}/s)"
@@ -629,6 +722,7 @@ def main() -> None:
         "db": args.db,
         "cases": args.cases,
         "rounds": args.rounds,
+        "workers": args.workers,
     }
     if args.db == "postgres":
         result["socket"] = bool(args.socket)

@@ -19,6 +19,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from onewindow.audit.models import AuditEntry, AuditHead
+from onewindow.core import fastsql
 
 GENESIS = "0" * 64
 SYSTEM = "system"
@@ -86,8 +87,13 @@ def record(
     object_type: str | None = None,
     object_id: str | None = None,
     data: dict[str, Any] | None = None,
+    with_row: models.Model | None = None,
 ) -> AuditEntry:
     """Append one entry to the chain, inside the caller's transaction.
+
+    `with_row`, a new row (auto key) of the change being recorded, such as a case event, is
+    inserted with the entry: on PostgreSQL in the same statement (one round trip fewer per
+    transition), elsewhere just before it.
 
     Called inside an atomic block (every service function), the entry joins that transaction
     without a savepoint of its own: it commits or rolls back with the change it records. Called
@@ -105,9 +111,9 @@ def record(
     connection = transaction.get_connection()
     if not connection.in_atomic_block:
         with transaction.atomic():
-            return _append(connection, *fields)
+            return _append(connection, *fields, with_row=with_row)
     try:
-        return _append(connection, *fields)
+        return _append(connection, *fields, with_row=with_row)
     except BaseException:
         # Never let the caller commit half an append (head moved, entry missing), even if it
         # catches the error inside its atomic block.
@@ -116,10 +122,19 @@ def record(
 
 
 def _append(
-    connection: Any, at: datetime, actor: str, action: str, otype: str, oid: str, data: Any
+    connection: Any,
+    at: datetime,
+    actor: str,
+    action: str,
+    otype: str,
+    oid: str,
+    data: Any,
+    with_row: models.Model | None = None,
 ) -> AuditEntry:
     if connection.vendor == "postgresql":
-        return _append_postgresql(connection, at, actor, action, otype, oid, data)
+        return _append_postgresql(connection, at, actor, action, otype, oid, data, with_row)
+    if with_row is not None:
+        fastsql.insert(with_row)
     if connection.vendor == "sqlite" and connection.Database.sqlite_version_info >= (3, 35):
         return _append_sqlite(connection, at, actor, action, otype, oid, data)
     return _append_orm(at, actor, action, otype, oid, data)
@@ -185,14 +200,61 @@ RETURNING id, seq, prev_hash, hash
 """
 
 
+# The same, with a new row of the recorded change inserted by the same statement: its key comes
+# back with the entry's (NULLs for the entry when the chain has no head yet; the row is written
+# all the same, and the entry is appended again once the head exists).
+_PG_APPEND_WITH = """
+WITH r AS ({insert}),
+h AS (
+    UPDATE audit_audithead
+       SET seq = seq + 1,
+           prev_hash = hash,
+           hash = encode(sha256(convert_to(hash || %s || (seq + 1)::text || '}}', 'UTF8')), 'hex')
+     WHERE id = 1
+ RETURNING seq, prev_hash, hash
+),
+a AS (
+    INSERT INTO audit_auditentry ({columns})
+    SELECT h.seq, %s, %s, %s, %s, %s, %s, h.prev_hash, h.hash FROM h
+    RETURNING id, seq, prev_hash, hash
+)
+SELECT a.id, a.seq, a.prev_hash, a.hash, r.id FROM r LEFT JOIN a ON TRUE
+"""
+_pg_with_sql: dict[str, str] = {}
+
+
 def _append_postgresql(
-    connection: Any, at: datetime, actor: str, action: str, otype: str, oid: str, data: Any
+    connection: Any,
+    at: datetime,
+    actor: str,
+    action: str,
+    otype: str,
+    oid: str,
+    data: Any,
+    with_row: models.Model | None = None,
 ) -> AuditEntry:
     prefix = _body_prefix(at, actor, action, otype, oid, data)
     db_at, db_data = _prep(connection, at, data)
+    entry_params = [prefix, db_at, actor, action, otype, oid, db_data]
+    row = None
     with connection.cursor() as cur:
+        if with_row is not None:
+            insert_sql, insert_params = fastsql.insert_statement([with_row])
+            sql = _pg_with_sql.get(insert_sql)
+            if sql is None:
+                sql = _pg_with_sql[insert_sql] = _PG_APPEND_WITH.format(
+                    insert=insert_sql, columns=_ENTRY_COLUMNS
+                )
+            cur.execute(sql, [*insert_params, *entry_params])
+            *row, row_pk = cur.fetchone()
+            fastsql.inserted([with_row], [row_pk], connection.alias)
+            if row[0] is None:
+                row = None
+                cur.execute(_CREATE_HEAD, [GENESIS, GENESIS])
         for _ in range(2):
-            cur.execute(_PG_APPEND, [prefix, db_at, actor, action, otype, oid, db_data])
+            if row is not None:
+                break
+            cur.execute(_PG_APPEND, entry_params)
             row = cur.fetchone()
             if row is not None:
                 break

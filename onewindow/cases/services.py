@@ -138,6 +138,28 @@ _ACCEPT_RELATED = ("item__process_template", "handling_region", "accept_region")
 _DELIVER_RELATED = ("deliver_hall__region", "accept_region", "handling_region")
 
 
+# Catalogue columns no transition reads (texts and lists shown on the item's page), left out of
+# the locked reads that join the item: they are most of the item row's width.
+_ITEM_UNREAD = (
+    "keywords",
+    "legal_basis",
+    "served_party",
+    "special_procedures",
+    "channels",
+    "faq",
+    "conditions",
+    "search_text",
+    "visits_reason",
+)
+
+
+def _without_unread(qs: Any, item_path: str, related: Iterable[str]) -> Any:
+    """`qs` deferring the item's unread columns when the item is joined at `item_path`."""
+    if not any(r == item_path or r.startswith(item_path + "__") for r in related):
+        return qs
+    return qs.defer(*(f"{item_path}__{f}" for f in _ITEM_UNREAD))
+
+
 def _lock(
     case: Case | str, allowed: Iterable[str], action: str, related: tuple[str, ...] = _CASE_RELATED
 ) -> Case:
@@ -149,7 +171,9 @@ def _lock(
         ("case", by, related),
         # of=("self",): lock the case row only; PostgreSQL refuses FOR UPDATE on the nullable
         # side of the outer joins, and locking the joined rows would serialise unrelated cases.
-        lambda v: Case.objects.select_for_update(of=("self",)).select_related(*related).filter(**{by: v}),
+        lambda v: _without_unread(
+            Case.objects.select_for_update(of=("self",)).select_related(*related), "item", related
+        ).filter(**{by: v}),
         _Prepared.STR_MARK if by == "number" else _Prepared.INT_MARK,
     ).first(value)
     if locked is None:
@@ -190,8 +214,7 @@ def _event(
         payload=payload or {},
         visit=visit,
     )
-    _insert(ev)
-    record(
+    record(  # the event is written with its audit entry (one statement on PostgreSQL)
         f"cases.{kind}",
         case,
         actor=actor,
@@ -201,6 +224,7 @@ def _event(
             "visit": visit,
             **({"reason": reason} if reason else {}),
         },
+        with_row=ev,
     )
     for hook in after_transition:  # 一件事: see `after_transition`
         hook(case, ev, actor)
@@ -1106,17 +1130,22 @@ def _lock_work_item(
     related = (*related, "case", *(f"case__{r}" for r in case_related))
     if by == "public_id":
         wi = (
-            WorkItem.objects.select_for_update(of=("self", "case"))
-            .select_related(*related)
+            _without_unread(
+                WorkItem.objects.select_for_update(of=("self", "case")).select_related(*related),
+                "case__item",
+                related,
+            )
             .filter(public_id=value)
             .first()
         )
     else:
         wi = _query(
             ("work_item", related),
-            lambda v: (
-                WorkItem.objects.select_for_update(of=("self", "case")).select_related(*related).filter(pk=v)
-            ),
+            lambda v: _without_unread(
+                WorkItem.objects.select_for_update(of=("self", "case")).select_related(*related),
+                "case__item",
+                related,
+            ).filter(pk=v),
         ).first(value)
     if wi is None:
         raise NotFoundError(bi("审批任务不存在", "No such work item"), code="work_item_not_found")

@@ -15,6 +15,46 @@ from django.utils import timezone
 _insert_sql: dict[tuple[Any, ...], tuple[str, list[Any], bool]] = {}
 
 
+def _insert_plan(connection: Any, model: Any, n: int, returning: bool) -> tuple[str, list[Any]]:
+    key = (connection.alias, model, n, returning)
+    plan = _insert_sql.get(key)
+    if plan is None:
+        opts = model._meta
+        targets = [f for f in opts.local_concrete_fields if f is not opts.pk]
+        qn = connection.ops.quote_name
+        row = "({})".format(", ".join(["%s"] * len(targets)))
+        sql = "INSERT INTO {} ({}) VALUES {}{}".format(
+            qn(opts.db_table),
+            ", ".join(qn(f.column) for f in targets),
+            ", ".join([row] * n),
+            f" RETURNING {qn(opts.pk.column)}" if returning else "",
+        )
+        plan = (sql, targets, returning)
+        if n <= 16:  # the usual shapes: a few materials, one event, one work item
+            _insert_sql[key] = plan
+    return plan[0], plan[1]
+
+
+def insert_statement(objs: list[Any]) -> tuple[str, list[Any]]:
+    """The precompiled multi-row INSERT … RETURNING the keys of `objs` (all new, of one model,
+    with auto keys) and its parameters, for a caller that runs it inside a larger statement
+    (PostgreSQL: a case event written in the same statement as its audit entry). Hand the keys
+    back with `inserted`."""
+    model = type(objs[0])
+    connection = connections[objs[0]._state.db or "default"]
+    sql, targets = _insert_plan(connection, model, len(objs), True)
+    return sql, [f.get_db_prep_save(f.pre_save(obj, True), connection) for obj in objs for f in targets]
+
+
+def inserted(objs: list[Any], keys: Iterable[Any], alias: str = "default") -> list[Any]:
+    """Mark `objs` saved with the keys their INSERT returned (in order)."""
+    for obj, pk in zip(objs, keys, strict=True):
+        obj.pk = pk
+        obj._state.adding = False
+        obj._state.db = alias
+    return objs
+
+
 def insert_rows(objs: list[Any]) -> list[Any]:
     """`Model.objects.bulk_create(objs)` (all of one model, with auto keys) as one precompiled
     multi-row INSERT … RETURNING the new keys where the database can: the same rows, with
@@ -30,23 +70,7 @@ def insert_rows(objs: list[Any]) -> list[Any]:
         return [insert_rows([obj])[0] for obj in objs]
     if len(objs) * len(model._meta.local_concrete_fields) > 30_000:
         return model.objects.bulk_create(objs)  # Django splits what exceeds a statement's limits
-    key = (connection.alias, model, len(objs))
-    plan = _insert_sql.get(key)
-    if plan is None:
-        opts = model._meta
-        targets = [f for f in opts.local_concrete_fields if f is not opts.pk]
-        qn = connection.ops.quote_name
-        row = "({})".format(", ".join(["%s"] * len(targets)))
-        sql = "INSERT INTO {} ({}) VALUES {}{}".format(
-            qn(opts.db_table),
-            ", ".join(qn(f.column) for f in targets),
-            ", ".join([row] * len(objs)),
-            f" RETURNING {qn(opts.pk.column)}" if returning else "",
-        )
-        plan = (sql, targets, returning)
-        if len(objs) <= 16:  # the usual shapes: a few materials, one event, one work item
-            _insert_sql[key] = plan
-    sql, targets, returning = plan
+    sql, targets = _insert_plan(connection, model, len(objs), returning)
     params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for obj in objs for f in targets]
     with connection.cursor() as cur:
         cur.execute(sql, params)
@@ -54,11 +78,7 @@ def insert_rows(objs: list[Any]) -> list[Any]:
             keys = [r[0] for r in cur.fetchall()]
         else:
             keys = [connection.ops.last_insert_id(cur, model._meta.db_table, model._meta.pk.column)]
-    for obj, pk in zip(objs, keys, strict=True):
-        obj.pk = pk
-        obj._state.adding = False
-        obj._state.db = connection.alias
-    return objs
+    return inserted(objs, keys, connection.alias)
 
 
 def insert(obj: Any) -> Any:

@@ -118,3 +118,32 @@ def test_sqlite_appends_in_one_statement_and_the_head_follows():
     head = AuditHead.objects.get(id=1)
     assert (head.seq, head.hash) == (entry.seq, entry.hash)
     assert verify().ok
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("head_exists", [True, False])
+def test_a_row_written_with_its_entry_gets_its_key_and_the_chain_holds(head_exists):
+    """`with_row`: the change's new row (a case event, say) is written with its entry (on
+    PostgreSQL by the same statement), also when the chain has no head yet."""
+    from django.test.utils import CaptureQueriesContext
+
+    from onewindow.audit.models import AuditHead
+    from onewindow.core.models import SystemFlag
+
+    if head_exists:
+        record("test.first", actor="tester", object_type="t", object_id="1")
+    else:
+        AuditHead.objects.all().delete()
+    flag = SystemFlag(key="audit.with_row", value="x")
+    with CaptureQueriesContext(connection) as ctx, transaction.atomic():
+        entry = record("test.with_row", actor="tester", object_type="t", object_id="2", with_row=flag)
+    assert flag.pk is not None and not flag._state.adding
+    assert SystemFlag.objects.get(pk=flag.pk).value == "x"
+    assert entry.seq == (2 if head_exists else 1) and AuditEntry.objects.get(seq=entry.seq).hash == entry.hash
+    if connection.vendor == "postgresql" and head_exists:
+        assert len([q for q in ctx.captured_queries if "INSERT" in q["sql"]]) == 1
+    assert verify().ok
+    with pytest.raises(RuntimeError), transaction.atomic():  # rolled back together
+        record("test.with_row", actor="tester", object_type="t", object_id="3", with_row=SystemFlag(key="k2"))
+        raise RuntimeError
+    assert not SystemFlag.objects.filter(key="k2").exists()

@@ -731,6 +731,11 @@ def _start_child(
         for d in kid.depends_on:
             dep = by_code.get(d)
             if dep is not None and dep.applicant_type == IdType.USCC:
+                if child.legal_rep_name in ("", child.applicant_name):
+                    # The applicant whose identity was verified (the account, or the ID card at
+                    # a window) is the new enterprise's legal representative: whose shared data
+                    # the child may read (the registry does not know the enterprise yet).
+                    child._trusted_legal_rep = child.applicant_id_number
                 child.legal_rep_name = child.legal_rep_name or child.applicant_name
                 child.applicant_type, child.applicant_id_number = IdType.USCC, dep.applicant_id_number
                 child.applicant_name = dep.applicant_name
@@ -747,7 +752,7 @@ def _start_child(
     # once per applicant in this transaction.
     memo = parent.__dict__.setdefault("_legal_reps", {})
     rep_key = (child.applicant_id_number, child.channel, (child.form_data or {}).get("legal_rep_id", ""))
-    if rep_key in memo:
+    if rep_key in memo and not hasattr(child, "_trusted_legal_rep"):
         child._trusted_legal_rep = memo[rep_key]
     child.held = False
     try:

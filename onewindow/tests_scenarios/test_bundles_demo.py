@@ -14,8 +14,9 @@ from django.test import Client
 from onewindow import scenarios
 from onewindow.cases import bundles
 from onewindow.cases import services as cs
-from onewindow.cases.models import Case, CaseStatus, WorkItem, WorkItemStatus
+from onewindow.cases.models import Case, CaseMaterial, CaseStatus, WorkItem, WorkItemStatus
 from onewindow.core.services import create_token
+from onewindow.exchange.models import AccessRecord
 from onewindow.licences.models import Licence
 
 PDF_B64 = base64.b64encode(scenarios.MINIMAL_PDF).decode()
@@ -169,6 +170,17 @@ def test_business_startup_issues_the_licence_to_the_new_enterprise_and_feeds_the
     assert m.status == "ok" and m.satisfied_by == "licence" and licence.licence_id in m.reference
     # The seal started only after the licence was issued.
     assert seal.accepted_at >= scjg.decided_at
+    # The dependents read their legal representative's shared data (the verified applicant who
+    # founded the enterprise): nothing the platform holds is asked for again.
+    shared = CaseMaterial.objects.filter(case__parent__number=number, source__startswith="data:")
+    dependents = shared.exclude(case__item__code=SCJG)
+    assert dependents.exists()
+    assert not shared.exclude(status="ok").exists(), list(shared.values_list("name", "status", "reason"))
+    read = AccessRecord.objects.filter(
+        case_number__in=dependents.values("case__number"), dataset="population"
+    )
+    founder = Case.objects.get(number=number).applicant_id_number  # the person who applied
+    assert read.exists() and set(read.values_list("subject", flat=True)) == {founder}
 
 
 def test_stages_run_in_order_and_a_case_page_shows_progress_by_stage(client: Client, demo: Any):

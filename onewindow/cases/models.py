@@ -298,7 +298,7 @@ class CaseMaterial(TimeStamped):
     class Meta:
         verbose_name = _("办件材料")
         verbose_name_plural = _("办件材料")
-        ordering = ["case", "seq"]
+        ordering = ["case_id", "seq"]  # by key: "case" would join cases for their own order
         constraints = [models.UniqueConstraint(fields=["case", "seq"], name="cases_material_unique_seq")]
 
     def __str__(self) -> str:
@@ -389,7 +389,7 @@ class CaseEvent(models.Model):
     class Meta:
         verbose_name = _("办件事件")
         verbose_name_plural = _("办件事件")
-        ordering = ["case", "at", "id"]
+        ordering = ["case_id", "at", "id"]
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.kind}"

@@ -81,7 +81,7 @@ class ProcessStep(models.Model):
     class Meta:
         verbose_name = _("流程环节")
         verbose_name_plural = _("流程环节")
-        ordering = ["template", "seq"]
+        ordering = ["template_id", "seq"]
         constraints = [models.UniqueConstraint(fields=["template", "seq"], name="catalog_step_unique_seq")]
 
     def __str__(self) -> str:
@@ -200,7 +200,7 @@ class MaterialRequirement(models.Model):
     class Meta:
         verbose_name = _("申请材料")
         verbose_name_plural = _("申请材料")
-        ordering = ["item", "seq"]
+        ordering = ["item_id", "seq"]
         constraints = [models.UniqueConstraint(fields=["item", "seq"], name="catalog_material_unique_seq")]
 
     def __str__(self) -> str:
@@ -223,7 +223,7 @@ class ItemOutput(models.Model):
     class Meta:
         verbose_name = _("办理结果")
         verbose_name_plural = _("办理结果")
-        ordering = ["item", "seq"]
+        ordering = ["item_id", "seq"]
         constraints = [models.UniqueConstraint(fields=["item", "seq"], name="catalog_output_unique_seq")]
 
     def __str__(self) -> str:
@@ -243,7 +243,7 @@ class FeeLine(models.Model):
     class Meta:
         verbose_name = _("收费")
         verbose_name_plural = _("收费")
-        ordering = ["item", "seq"]
+        ordering = ["item_id", "seq"]
         constraints = [models.UniqueConstraint(fields=["item", "seq"], name="catalog_fee_unique_seq")]
 
     def __str__(self) -> str:
@@ -289,7 +289,7 @@ class BundleStage(models.Model):
     class Meta:
         verbose_name = _("一件事阶段")
         verbose_name_plural = _("一件事阶段")
-        ordering = ["bundle", "seq"]
+        ordering = ["bundle_id", "seq"]
         constraints = [models.UniqueConstraint(fields=["bundle", "seq"], name="catalog_stage_unique_seq")]
 
     def __str__(self) -> str:
@@ -309,7 +309,7 @@ class BundleMember(models.Model):
     class Meta:
         verbose_name = _("一件事成员事项")
         verbose_name_plural = _("一件事成员事项")
-        ordering = ["bundle", "stage__seq", "id"]
+        ordering = ["bundle_id", "stage__seq", "id"]
         constraints = [
             models.UniqueConstraint(fields=["bundle", "item_code"], name="catalog_member_unique_item")
         ]

@@ -87,7 +87,9 @@ def insert(obj: Any) -> Any:
 
 
 class Prepared:
-    """A one-parameter query compiled once per process and database, then run with a new value.
+    """A query of one parameter (or a few) compiled once per process and database, then run with
+    new values. With a tuple of marks, `build` takes one argument per mark and `all`/`first` take
+    a tuple of values.
 
     Django spends far more time building a query (and its 50-column SELECT of a case) than
     SQLite spends running it; the hot lookups of the transitions (a case or work item by key,
@@ -96,30 +98,33 @@ class Prepared:
 
     # Values no key has, found again among the compiled parameters.
     INT_MARK = -7_361_924_853
+    INT_MARK2 = -7_361_924_854
     STR_MARK = "\x00onewindow-prepared\x00"
 
-    def __init__(self, build: Callable[[Any], models.QuerySet], mark: Any = INT_MARK) -> None:
+    def __init__(self, build: Callable[..., models.QuerySet], mark: Any = INT_MARK) -> None:
         self.build = build
         self.mark = mark
         self.compiled: dict[str, Any] = {}
         self.for_update = False
 
     def _compile(self, alias: str) -> Any:
-        qs = self.build(self.mark)
+        marks = self.mark if isinstance(self.mark, tuple) else (self.mark,)
+        qs = self.build(*marks)
         self.for_update = bool(qs.query.select_for_update)
         compiler = qs.query.get_compiler(using=alias)
         sql, params = compiler.as_sql()
-        slots = [i for i, p in enumerate(params) if p == self.mark]
-        if len(slots) != 1:
+        slots = [[i for i, p in enumerate(params) if p == mark] for mark in marks]
+        if any(len(found) != 1 for found in slots):  # a value used twice (or not at all)
             self.compiled[alias] = None
             return None
+        slots = [found[0] for found in slots]
         select, klass_info = compiler.select, compiler.klass_info
         fields = [c[0] for c in select[: compiler.col_count]]
         if qs._iterable_class is not ModelIterable:  # values_list(): plain rows
             plan = (
                 sql,
                 list(params),
-                slots[0],
+                slots,
                 compiler,
                 compiler.get_converters(fields),
                 None,
@@ -134,7 +139,7 @@ class Prepared:
         plan = (
             sql,
             list(params),
-            slots[0],
+            slots,
             compiler,
             compiler.get_converters(fields),
             klass_info["model"],
@@ -150,14 +155,16 @@ class Prepared:
         plan = self.compiled.get(using, False)
         if plan is False:
             plan = self._compile(using)
+        values = value if isinstance(self.mark, tuple) else (value,)
         if plan is None:
-            return list(self.build(value).using(using))
-        sql, params, slot, compiler, converters, model, attnames, start, end, populators = plan
+            return list(self.build(*values).using(using))
+        sql, params, slots, compiler, converters, model, attnames, start, end, populators = plan
         connection = connections[using]
         if self.for_update and connection.features.has_select_for_update and connection.get_autocommit():
             raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
         params = params.copy()
-        params[slot] = value
+        for slot, v in zip(slots, values, strict=True):
+            params[slot] = v
         with connection.cursor() as cur:
             cur.execute(sql, params)
             rows = cur.fetchall()
@@ -182,7 +189,7 @@ _prepared: dict[tuple[Any, ...], Prepared] = {}
 
 
 def prepared(
-    key: tuple[Any, ...], build: Callable[[Any], models.QuerySet], mark: Any = Prepared.INT_MARK
+    key: tuple[Any, ...], build: Callable[..., models.QuerySet], mark: Any = Prepared.INT_MARK
 ) -> Prepared:
     """The Prepared query registered under `key` (built by `build` the first time)."""
     q = _prepared.get(key)

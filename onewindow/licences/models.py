@@ -166,7 +166,7 @@ class SigningKey(TimeStamped):
     class Meta:
         verbose_name = _("签名密钥")
         verbose_name_plural = _("签名密钥")
-        ordering = ["department", "algorithm", "generation"]
+        ordering = ["department_id", "algorithm", "generation"]
         constraints = [
             models.UniqueConstraint(
                 fields=["department", "algorithm", "generation"], name="licences_key_unique_generation"

@@ -502,29 +502,42 @@ REFUSAL = {
 }
 
 
+_LICENCE_CHOICE_FIELDS = (
+    "id",
+    "licence_id",
+    "type_id",
+    "holder_id_number",
+    "status",
+    "status_reason",
+    "valid_from",
+    "valid_to",
+    "issuer_name",
+    "issue_date",
+)
+# One holder's licences of one type (compiled once): what choosing one reads.
+_HOLDER_LICENCES = fastsql.prepared(
+    ("licences_of_holder",),
+    lambda holder, type_id: (
+        Licence.objects.filter(holder_id_number=holder, type_id=type_id)
+        .only(*_LICENCE_CHOICE_FIELDS)
+        .order_by("-issue_date", "-id")
+    ),
+    (fastsql.Prepared.STR_MARK, fastsql.Prepared.INT_MARK),
+)
+
+
 def holder_licences(holder_ids: list[str], type_code: str) -> list[Licence]:
     """The holders' licences of a type, newest first: only what choosing one, refusing it and
     recording its use read (not the signed content), with the cached type."""
     ltype = get_type(type_code)
-    rows = list(
-        Licence.objects.filter(holder_id_number__in=[h for h in holder_ids if h], type__code=type_code)
-        .only(
-            "id",
-            "licence_id",
-            "type_id",
-            "holder_id_number",
-            "status",
-            "status_reason",
-            "valid_from",
-            "valid_to",
-            "issuer_name",
-            "issue_date",
-        )
-        .order_by("-issue_date", "-id")
-    )
-    if ltype is not None:
-        for lic in rows:
-            lic.type = ltype
+    if ltype is None:
+        return []
+    rows = [
+        lic for h in dict.fromkeys(h for h in holder_ids if h) for lic in _HOLDER_LICENCES.all((h, ltype.pk))
+    ]
+    rows.sort(key=lambda lic: (lic.issue_date, lic.pk), reverse=True)
+    for lic in rows:
+        lic.type = ltype
     return rows
 
 

@@ -161,7 +161,7 @@ class Window(TimeStamped):
     class Meta:
         verbose_name = _("窗口")
         verbose_name_plural = _("窗口")
-        ordering = ["hall", "number"]
+        ordering = ["hall_id", "number"]
         constraints = [
             models.UniqueConstraint(fields=["hall", "number"], name="org_window_unique_hall_number"),
             models.CheckConstraint(

@@ -62,3 +62,16 @@ def test_a_query_without_exactly_one_parameter_falls_back_to_the_orm(db: Any):
     )
     assert [f.key for f in q.all("same")] == ["same"]  # the value twice: run through the ORM
     assert q.all("other") == [] and q.compiled == {"default": None}
+
+
+def test_a_query_of_two_parameters_runs_with_both_values(db: Any):
+    fastsql.insert(SystemFlag(key="a", value="1"))
+    fastsql.insert(SystemFlag(key="b", value="1"))
+    q = fastsql.prepared(
+        ("test_pair",),
+        lambda k, v: SystemFlag.objects.filter(key=k, value=v),
+        (fastsql.Prepared.STR_MARK, fastsql.Prepared.STR_MARK + "2"),
+    )
+    assert [f.key for f in q.all(("a", "1"))] == ["a"]
+    assert q.all(("a", "2")) == [] and q.first(("b", "1")).key == "b"
+    assert q.compiled["default"] is not None  # compiled, not run through the ORM

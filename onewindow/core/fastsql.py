@@ -14,6 +14,45 @@ from django.utils import timezone
 
 _insert_sql: dict[tuple[Any, ...], tuple[str, list[Any], bool]] = {}
 
+# Fields whose value of one exact Python type goes to the database unchanged (what
+# `get_db_prep_save` gives back for it): str for text, int for integers and keys, bool for flags.
+_AS_IS: dict[type, type] = {
+    models.CharField: str,
+    models.TextField: str,
+    models.IntegerField: int,
+    models.PositiveIntegerField: int,
+    models.PositiveSmallIntegerField: int,
+    models.SmallIntegerField: int,
+    models.BigIntegerField: int,
+    models.BooleanField: bool,
+}
+_AUTO_KEYS = (models.AutoField, models.BigAutoField, models.SmallAutoField)
+
+
+def _preparer(f: Any, adding: bool) -> Callable[[Any, Any], Any]:
+    """(obj, connection) → the field's database value, as `f.get_db_prep_save(f.pre_save(obj,
+    adding), connection)` (or, with adding=False, of the attribute as it is) gives it, without
+    the calls when the value's type is one that passes unchanged."""
+    attname = f.attname
+    plain = type(f).pre_save is models.Field.pre_save or not adding
+    kind = _AS_IS.get(type(f))
+    if kind is None and type(f) is models.ForeignKey and type(f.target_field) in _AUTO_KEYS:
+        kind = int
+    if plain and kind is not None:
+
+        def prep(obj: Any, connection: Any) -> Any:
+            v = getattr(obj, attname)
+            return v if v is None or type(v) is kind else f.get_db_prep_save(v, connection)
+
+        return prep
+    if plain:
+        return lambda obj, connection: f.get_db_prep_save(getattr(obj, attname), connection)
+    return lambda obj, connection: f.get_db_prep_save(f.pre_save(obj, True), connection)
+
+
+def _row_params(objs: list[Any], preps: list[Callable[[Any, Any], Any]], connection: Any) -> list[Any]:
+    return [prep(obj, connection) for obj in objs for prep in preps]
+
 
 def _insert_plan(connection: Any, model: Any, n: int, returning: bool) -> tuple[str, list[Any]]:
     key = (connection.alias, model, n, returning)
@@ -29,7 +68,7 @@ def _insert_plan(connection: Any, model: Any, n: int, returning: bool) -> tuple[
             ", ".join([row] * n),
             f" RETURNING {qn(opts.pk.column)}" if returning else "",
         )
-        plan = (sql, targets, returning)
+        plan = (sql, [_preparer(f, True) for f in targets], returning)
         if n <= 16:  # the usual shapes: a few materials, one event, one work item
             _insert_sql[key] = plan
     return plan[0], plan[1]
@@ -42,8 +81,8 @@ def insert_statement(objs: list[Any]) -> tuple[str, list[Any]]:
     back with `inserted`."""
     model = type(objs[0])
     connection = connections[objs[0]._state.db or "default"]
-    sql, targets = _insert_plan(connection, model, len(objs), True)
-    return sql, [f.get_db_prep_save(f.pre_save(obj, True), connection) for obj in objs for f in targets]
+    sql, preps = _insert_plan(connection, model, len(objs), True)
+    return sql, _row_params(objs, preps, connection)
 
 
 def inserted(objs: list[Any], keys: Iterable[Any], alias: str = "default") -> list[Any]:
@@ -70,8 +109,8 @@ def insert_rows(objs: list[Any]) -> list[Any]:
         return [insert_rows([obj])[0] for obj in objs]
     if len(objs) * len(model._meta.local_concrete_fields) > 30_000:
         return model.objects.bulk_create(objs)  # Django splits what exceeds a statement's limits
-    sql, targets = _insert_plan(connection, model, len(objs), returning)
-    params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for obj in objs for f in targets]
+    sql, preps = _insert_plan(connection, model, len(objs), returning)
+    params = _row_params(objs, preps, connection)
     with connection.cursor() as cur:
         cur.execute(sql, params)
         if returning:
@@ -198,7 +237,7 @@ def prepared(
     return q
 
 
-_update_sql: dict[tuple[Any, ...], tuple[str, list[Any]]] = {}
+_update_sql: dict[tuple[Any, ...], tuple[str, list[Callable[[Any, Any], Any]]]] = {}
 
 
 def update(obj: models.Model, fields: Iterable[str]) -> None:
@@ -219,9 +258,9 @@ def update(obj: models.Model, fields: Iterable[str]) -> None:
         sql = "UPDATE {} SET {} WHERE {} = %s".format(
             qn(opts.db_table), ", ".join(f"{qn(f.column)} = %s" for f in targets), qn(opts.pk.column)
         )
-        plan = _update_sql[key] = (sql, targets)
-    sql, targets = plan
-    params = [f.get_db_prep_save(getattr(obj, f.attname), connection) for f in targets]
+        plan = _update_sql[key] = (sql, [_preparer(f, False) for f in targets])
+    sql, preps = plan
+    params = [prep(obj, connection) for prep in preps]
     params.append(obj.pk)
     with connection.cursor() as cur:
         cur.execute(sql, params)

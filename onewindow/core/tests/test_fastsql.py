@@ -75,3 +75,32 @@ def test_a_query_of_two_parameters_runs_with_both_values(db: Any):
     assert [f.key for f in q.all(("a", "1"))] == ["a"]
     assert q.all(("a", "2")) == [] and q.first(("b", "1")).key == "b"
     assert q.compiled["default"] is not None  # compiled, not run through the ORM
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"number": "A01", "kind": "comprehensive", "active": True, "hall_id": 7, "department_id": None},
+        # Values that Django converts: a choices member, a lazy string, an int flag, a str key.
+        {"number": "A02", "kind": "delivery", "active": 1, "hall_id": "8", "department_id": 3},
+    ],
+)
+def test_row_values_are_what_django_would_send(values: dict[str, Any]):
+    from django.utils.functional import lazy
+
+    from onewindow.cases.models import CaseEvent
+    from onewindow.org.models import Window, WindowKind
+
+    if values["kind"] == "delivery":
+        values = {**values, "kind": WindowKind.DELIVERY, "number": lazy(lambda: "A02", str)()}
+    window = Window(**values)
+    fields = [f for f in Window._meta.local_concrete_fields if f.name not in ("id", "created_at", "updated_at")]
+    for adding in (True, False):
+        fast = [fastsql._preparer(f, adding)(window, connection) for f in fields]
+        django = [f.get_db_prep_save(getattr(window, f.attname), connection) for f in fields]
+        assert fast == django and [type(v) for v in fast] == [type(v) for v in django]
+    event = CaseEvent(case_id=1, kind="accept", payload={"名": "值"}, visit=False, actor_id=None)
+    fields = [f for f in CaseEvent._meta.local_concrete_fields if f.name not in ("id", "at")]
+    fast = [fastsql._preparer(f, True)(event, connection) for f in fields]
+    django = [f.get_db_prep_save(f.pre_save(event, True), connection) for f in fields]
+    assert [str(v) for v in fast] == [str(v) for v in django]  # JSON payloads: adapter objects

@@ -149,7 +149,7 @@ if DATABASE_URL:
 else:
     DATABASES = {
         "default": {
-            "ENGINE": "django.db.backends.sqlite3",
+            "ENGINE": "onewindow.core.sqlite",  # Django's, converting each statement once
             "NAME": _sqlite_path,
             "OPTIONS": {
                 # Writers wait for each other instead of failing with "database is locked", and

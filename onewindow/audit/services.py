@@ -153,21 +153,10 @@ def _entry(
     prev: str,
     digest: str,
 ) -> AuditEntry:
-    entry = AuditEntry(
-        id=pk,
-        seq=seq,
-        at=at,
-        actor=actor,
-        action=action,
-        object_type=otype,
-        object_id=oid,
-        data=data,
-        prev_hash=prev,
-        hash=digest,
+    # As a row read back (positional, the model's field order: the cheap way to build one).
+    return AuditEntry.from_db(
+        connection.alias, None, (pk, seq, at, actor, action, otype, oid, data, prev, digest)
     )
-    entry._state.adding = False
-    entry._state.db = connection.alias
-    return entry
 
 
 def _prep(connection: Any, at: datetime, data: Any) -> tuple[Any, Any]:

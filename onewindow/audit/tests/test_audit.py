@@ -147,3 +147,12 @@ def test_a_row_written_with_its_entry_gets_its_key_and_the_chain_holds(head_exis
         record("test.with_row", actor="tester", object_type="t", object_id="3", with_row=SystemFlag(key="k2"))
         raise RuntimeError
     assert not SystemFlag.objects.filter(key="k2").exists()
+
+
+@pytest.mark.django_db
+def test_the_entry_returned_is_the_row_stored():
+    entry = record("test.same", actor="tester", object_type="t", object_id="9", data={"k": [1, "二"]})
+    stored = AuditEntry.objects.get(pk=entry.pk)
+    for f in AuditEntry._meta.concrete_fields:
+        assert getattr(entry, f.attname) == getattr(stored, f.attname), f.name
+    assert not entry._state.adding

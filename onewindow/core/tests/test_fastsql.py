@@ -94,7 +94,9 @@ def test_row_values_are_what_django_would_send(values: dict[str, Any]):
     if values["kind"] == "delivery":
         values = {**values, "kind": WindowKind.DELIVERY, "number": lazy(lambda: "A02", str)()}
     window = Window(**values)
-    fields = [f for f in Window._meta.local_concrete_fields if f.name not in ("id", "created_at", "updated_at")]
+    fields = [
+        f for f in Window._meta.local_concrete_fields if f.name not in ("id", "created_at", "updated_at")
+    ]
     for adding in (True, False):
         fast = [fastsql._preparer(f, adding)(window, connection) for f in fields]
         django = [f.get_db_prep_save(getattr(window, f.attname), connection) for f in fields]

@@ -56,7 +56,7 @@ from onewindow.core.i18n import bi
 from onewindow.core.permissions import PermissionDeniedError, grants, has_role
 from onewindow.core.roles import Role
 from onewindow.core.validators import validate_mobile, validate_resident_id, validate_uscc
-from onewindow.org.models import LEVEL_DIGITS, ApplicantProfile, Hall, IdType, Region, Window
+from onewindow.org.models import LEVEL_DIGITS, ApplicantProfile, Department, Hall, IdType, Region, Window
 
 Actor = AbstractBaseUser | str | None
 log = logging.getLogger(__name__)
@@ -153,11 +153,30 @@ _ITEM_UNREAD = (
 )
 
 
-def _without_unread(qs: Any, item_path: str, related: Iterable[str]) -> Any:
-    """`qs` deferring the item's unread columns when the item is joined at `item_path`."""
-    if not any(r == item_path or r.startswith(item_path + "__") for r in related):
-        return qs
-    return qs.defer(*(f"{item_path}__{f}" for f in _ITEM_UNREAD))
+def _unread_columns(model: Any) -> tuple[str, ...]:
+    if model is ServiceItem:
+        return _ITEM_UNREAD
+    if model in (Region, Department, Hall):  # reference rows: their times (a template's is read)
+        return ("created_at", "updated_at")
+    return ()
+
+
+def _without_unread(qs: Any, related: Iterable[str]) -> Any:
+    """`qs` deferring what no transition reads of the rows it joins (`related`, its
+    select_related paths): the item's page texts (`_ITEM_UNREAD`) and the reference rows'
+    timestamps."""
+    deferred: list[str] = []
+    for path in dict.fromkeys(p for r in related for p in _prefixes(r)):
+        model = qs.model
+        for name in path.split("__"):
+            model = model._meta.get_field(name).related_model
+        deferred += [f"{path}__{c}" for c in _unread_columns(model)]
+    return qs.defer(*deferred) if deferred else qs
+
+
+def _prefixes(path: str) -> list[str]:
+    parts = path.split("__")
+    return ["__".join(parts[: i + 1]) for i in range(len(parts))]
 
 
 def _lock(
@@ -172,7 +191,7 @@ def _lock(
         # of=("self",): lock the case row only; PostgreSQL refuses FOR UPDATE on the nullable
         # side of the outer joins, and locking the joined rows would serialise unrelated cases.
         lambda v: _without_unread(
-            Case.objects.select_for_update(of=("self",)).select_related(*related), "item", related
+            Case.objects.select_for_update(of=("self",)).select_related(*related), related
         ).filter(**{by: v}),
         _Prepared.STR_MARK if by == "number" else _Prepared.INT_MARK,
     ).first(value)
@@ -1132,7 +1151,6 @@ def _lock_work_item(
         wi = (
             _without_unread(
                 WorkItem.objects.select_for_update(of=("self", "case")).select_related(*related),
-                "case__item",
                 related,
             )
             .filter(public_id=value)
@@ -1143,7 +1161,6 @@ def _lock_work_item(
             ("work_item", related),
             lambda v: _without_unread(
                 WorkItem.objects.select_for_update(of=("self", "case")).select_related(*related),
-                "case__item",
                 related,
             ).filter(pk=v),
         ).first(value)

@@ -5,6 +5,7 @@ once per model and shape (or per query) and run it with fresh values."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 from typing import Any
 
 from django.db import DatabaseError, connections, models
@@ -34,6 +35,8 @@ def _preparer(f: Any, adding: bool) -> Callable[[Any, Any], Any]:
     adding), connection)` (or, with adding=False, of the attribute as it is) gives it, without
     the calls when the value's type is one that passes unchanged."""
     attname = f.attname
+    if type(f) is models.DateTimeField:
+        return _datetime_preparer(f, adding and (f.auto_now or f.auto_now_add))
     plain = type(f).pre_save is models.Field.pre_save or not adding
     kind = _AS_IS.get(type(f))
     if kind is None and type(f) is models.ForeignKey and type(f.target_field) in _AUTO_KEYS:
@@ -48,6 +51,28 @@ def _preparer(f: Any, adding: bool) -> Callable[[Any, Any], Any]:
     if plain:
         return lambda obj, connection: f.get_db_prep_save(getattr(obj, attname), connection)
     return lambda obj, connection: f.get_db_prep_save(f.pre_save(obj, True), connection)
+
+
+def _datetime_preparer(f: Any, auto: bool) -> Callable[[Any, Any], Any]:
+    """A time: an aware UTC datetime (what `timezone.now()` gives) goes to PostgreSQL as it is
+    and to SQLite (connection time zone UTC) as its naive text, as Django's adapters do;
+    anything else takes Django's path. `auto`: set to now first (auto_now, auto_now_add)."""
+    attname = f.attname
+
+    def prep(obj: Any, connection: Any) -> Any:
+        if auto:
+            v = timezone.now()
+            setattr(obj, attname, v)
+        else:
+            v = getattr(obj, attname)
+        if type(v) is datetime and v.tzinfo is UTC:
+            if connection.vendor == "postgresql":
+                return v
+            if connection.vendor == "sqlite" and connection.timezone is UTC:
+                return str(v.replace(tzinfo=None))
+        return f.get_db_prep_save(v, connection)
+
+    return prep
 
 
 def _row_params(objs: list[Any], preps: list[Callable[[Any, Any], Any]], connection: Any) -> list[Any]:

@@ -106,3 +106,25 @@ def test_row_values_are_what_django_would_send(values: dict[str, Any]):
     fast = [fastsql._preparer(f, True)(event, connection) for f in fields]
     django = [f.get_db_prep_save(f.pre_save(event, True), connection) for f in fields]
     assert [str(v) for v in fast] == [str(v) for v in django]  # JSON payloads: adapter objects
+
+
+def test_times_are_sent_as_django_sends_them():
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from django.utils import timezone as dj_timezone
+
+    from onewindow.cases.models import CaseEvent
+
+    at = CaseEvent._meta.get_field("at")
+    for value in (
+        dj_timezone.now(),
+        datetime(2026, 1, 2, 3, 4, 5, 600, tzinfo=UTC),
+        datetime(2026, 1, 2, 11, 4, 5, tzinfo=timezone(timedelta(hours=8))),  # not UTC: Django's path
+        None,
+    ):
+        event = CaseEvent(at=value)
+        assert fastsql._preparer(at, True)(event, connection) == at.get_db_prep_save(value, connection)
+    created = SystemFlag._meta.get_field("updated_at")  # auto_now: set, then sent
+    flag = SystemFlag(key="t")
+    sent = fastsql._preparer(created, True)(flag, connection)
+    assert flag.updated_at is not None and sent == created.get_db_prep_save(flag.updated_at, connection)

@@ -708,8 +708,9 @@ def _advance(
     if parent_materials is None:
         parent_materials = list(parent.materials.all())
     by_code = {k.code: k for k in kids}
+    memo: dict[Any, Any] = {}  # what the children starting together read once (this transaction)
     for kid in ready:
-        _start_child(parent, kid, by_code, parent_materials, actor)
+        _start_child(parent, kid, by_code, parent_materials, actor, memo)
 
 
 # What starting a child reads besides the case: the acceptance's rows and the department that
@@ -718,7 +719,12 @@ _START_RELATED = (*cs._ACCEPT_RELATED, "handling_department")
 
 
 def _start_child(
-    parent: Case, kid: Kid, by_code: dict[str, Kid], parent_materials: list[CaseMaterial], actor: cs.Actor
+    parent: Case,
+    kid: Kid,
+    by_code: dict[str, Kid],
+    parent_materials: list[CaseMaterial],
+    actor: cs.Actor,
+    memo: dict[Any, Any],
 ) -> None:
     # Locked once and accepted in place (inside the parent's transaction: no savepoint).
     try:
@@ -749,11 +755,12 @@ def _start_child(
     for m in _copy_supplied(child, materials, parent_materials):
         m.save()
     # The children of one bundle share their applicant: whose data may be read is looked up
-    # once per applicant in this transaction.
-    memo = parent.__dict__.setdefault("_legal_reps", {})
+    # once per applicant in this transaction, and so are the registries' answers about them.
+    child._exchange_memo = memo.setdefault("exchange", {})
+    reps = memo.setdefault("legal_reps", {})
     rep_key = (child.applicant_id_number, child.channel, (child.form_data or {}).get("legal_rep_id", ""))
-    if rep_key in memo and not hasattr(child, "_trusted_legal_rep"):
-        child._trusted_legal_rep = memo[rep_key]
+    if rep_key in reps and not hasattr(child, "_trusted_legal_rep"):
+        child._trusted_legal_rep = reps[rep_key]
     child.held = False
     try:
         cs.accept_locked(child, SYSTEM, materials, also_save=fields)
@@ -765,7 +772,7 @@ def _start_child(
         return
     finally:
         if hasattr(child, "_trusted_legal_rep"):
-            memo[rep_key] = child._trusted_legal_rep
+            reps[rep_key] = child._trusted_legal_rep
     kid.status, kid.held = CaseStatus.ACCEPTED, False
     kid.applicant_type, kid.applicant_id_number = child.applicant_type, child.applicant_id_number
     kid.applicant_name = child.applicant_name

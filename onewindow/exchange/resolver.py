@@ -216,6 +216,7 @@ def fill_case_materials(case: Any, actor: Any) -> None:
         return
     datasets = ex.active_datasets()
     legal_rep = trusted_legal_rep(case)
+    memo = getattr(case, "_exchange_memo", None)  # one transaction's reads (a bundle's children)
     # The rows the acceptance has read (services.accept_locked), filled in place.
     rows = getattr(case, "_materials", None)
     for m in rows if rows is not None else case.materials.all():
@@ -240,6 +241,7 @@ def fill_case_materials(case: Any, actor: Any) -> None:
             purpose=f"办理「{case.item.name}」",
             case_number=case.number,
             item_code=case.item.code,
+            memo=memo,
         )
         if got.ok:
             m.satisfied_by, m.status, m.trust_level = SatisfiedBy.DATA, MaterialStatus.OK, "A"

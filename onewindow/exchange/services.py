@@ -206,13 +206,22 @@ def fetch(
     purpose: str,
     case_number: str = "",
     item_code: str = "",
+    memo: dict[Any, Any] | None = None,
 ) -> Fetch:
     """Read `fields` about `subject` for a case. Denied unless a grant covers the department,
     the fields and the item (and the subject consented when the dataset needs it); every
-    outcome writes an AccessRecord. Only granted fields ever leave this function."""
+    outcome writes an AccessRecord. Only granted fields ever leave this function.
+
+    `memo`, shared by the reads of one transaction (the children of a bundle starting
+    together): the dataset row and the registry's answer about a subject are read once in it;
+    each case's read is checked and logged all the same."""
     # Read fresh (not from the dataset cache): switching a dataset off or making a field need
     # consent takes effect on the next read.
-    dataset = _DATASET.first(dataset_code)
+    if memo is None:
+        dataset = _DATASET.first(dataset_code)
+    else:
+        key = ("dataset", dataset_code)
+        dataset = memo[key] if key in memo else memo.setdefault(key, _DATASET.first(dataset_code))
     user = actor if isinstance(actor, AbstractBaseUser) else None
     name = actor.get_username() if user else str(actor or "system")
     started = time.monotonic()
@@ -248,7 +257,12 @@ def fetch(
         return log(AccessResult.DENIED, "no grant for this department, item and fields")
     if dataset.needs_consent_for(list(fields)) and not has_consent(subject, dataset, case_number):
         return log(AccessResult.DENIED, "the subject has not consented")
-    answer = connectors.query(dataset, subject, fields)
+    asked = ("answer", dataset_code, subject, tuple(fields))
+    answer = memo.get(asked) if memo is not None else None
+    if answer is None:
+        answer = connectors.query(dataset, subject, fields)
+        if memo is not None and answer.ok:
+            memo[asked] = answer
     if not answer.ok:
         return log(AccessResult.FAILED, answer.failure)
     if answer.data is None:

@@ -215,6 +215,51 @@ def test_a_granted_read_returns_only_the_granted_fields(
     assert len(rec.response_hash) == 64
 
 
+def test_reads_sharing_a_memo_ask_the_registry_once_and_each_is_logged(
+    datasets: Any, city: dict[str, Any], registry: Registry
+):
+    """A bundle's children starting together (one transaction) share a memo: the registry is
+    asked once about the subject; every case's read is still checked and logged."""
+    memo: dict[Any, Any] = {}
+    got = [
+        ex.fetch(
+            "population",
+            CITIZEN_ID,
+            ["name"],
+            actor="clerk-test",
+            department=city["scjg"],
+            purpose="测试",
+            case_number=number,
+            item_code="330800-SCJG-01-0009",
+            memo=memo,
+        )
+        for number in ("C-1", "C-2")
+    ]
+    assert [g.data for g in got] == [{"name": "陈晓明"}] * 2
+    assert registry.hits == 1
+    logged = AccessRecord.objects.filter(subject=CITIZEN_ID, result=AccessResult.GRANTED)
+    assert sorted(logged.values_list("case_number", flat=True)) == ["C-1", "C-2"]
+    # A failed answer is not remembered: the next case asks again.
+    registry.mode = "down"
+    memo.clear()
+    assert _fetch(city, ["name"]).result == AccessResult.FAILED
+    assert (
+        ex.fetch(
+            "population",
+            CITIZEN_ID,
+            ["name"],
+            actor="t",
+            department=city["scjg"],
+            purpose="p",
+            case_number="C-3",
+            item_code="330800-SCJG-01-0009",
+            memo=memo,
+        ).result
+        == AccessResult.FAILED
+    )
+    assert not [k for k in memo if k[0] == "answer"]
+
+
 def test_without_a_grant_no_data_leaves_and_a_denied_record_is_written(
     datasets: Any, city: dict[str, Any], registry: Registry
 ):

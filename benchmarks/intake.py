@@ -207,8 +207,12 @@ class Workers:
     def _serve(self, pipe: Any, ctx: dict[str, Any], k: int) -> None:
         from django.db import connections
 
-        for i in range(2):  # warm up this process's connection (prepared statements)
-            lifecycle(ctx["users"], i)
+        try:
+            for i in range(2):  # warm up this process's connection (prepared statements)
+                lifecycle(ctx["users"], i)
+        except Exception as exc:
+            pipe.send(f"warm-up failed: {exc!r}")
+            return
         pipe.send("ready")
         while True:
             cmd = pipe.recv()
@@ -231,7 +235,9 @@ class Workers:
 
     def ready(self) -> None:
         for pipe in self.pipes:
-            assert pipe.recv() == "ready"
+            answer = pipe.recv()
+            if answer != "ready":
+                raise RuntimeError(f"a worker failed: {answer}")
 
     def run(self, kind: str, size: int) -> tuple[float, dict[str, float]]:
         n = len(self.pipes)

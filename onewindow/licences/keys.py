@@ -12,6 +12,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from onewindow.audit.services import record
+from onewindow.core import fastsql
 from onewindow.licences import signing
 from onewindow.licences.models import KeyAlgorithm, SigningKey
 from onewindow.org.models import Department
@@ -39,11 +40,20 @@ def _create(dept: Department, alg: str, generation: int) -> SigningKey:
     )
 
 
+# The department's active key for an algorithm (one, by the partial unique index): compiled once,
+# read on every licence signed.
+_ACTIVE = fastsql.prepared(
+    ("licences_active_key",),
+    lambda dept, alg: SigningKey.objects.filter(department_id=dept, algorithm=alg, active=True),
+    (fastsql.Prepared.INT_MARK, fastsql.Prepared.STR_MARK),
+)
+
+
 def active_key(dept: Department, alg: str, *, actor: Any = "system") -> SigningKey:
     """The department's current key for `alg`, created on first use. Idempotent and safe under
     concurrency: the partial unique index allows one active key per department and algorithm,
     and the loser of a race reads the winner's key."""
-    key = SigningKey.objects.filter(department=dept, algorithm=alg, active=True).first()
+    key = _ACTIVE.first((dept.pk, alg))
     if key is not None:
         return key
     try:

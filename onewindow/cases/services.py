@@ -567,11 +567,18 @@ def _attach_upload(m: CaseMaterial, g: MaterialIn, errors: dict[str, list[Any]])
     return True
 
 
+# What a submission never reads of the item: the texts of its page (its channels, parties
+# served and form are read).
+_ITEM_UNREAD_AT_SUBMIT = tuple(f for f in _ITEM_UNREAD if f not in ("channels", "served_party"))
+
+
 def active_item(code: str) -> ServiceItem:
     item = _query(
         ("active_item",),
-        lambda v: ServiceItem.objects.select_related("department__region", "process_template").filter(
-            code=v, state=ItemState.ACTIVE
+        lambda v: (
+            ServiceItem.objects.select_related("department__region", "process_template")
+            .defer(*_ITEM_UNREAD_AT_SUBMIT)
+            .filter(code=v, state=ItemState.ACTIVE)
         ),
         _Prepared.STR_MARK,
     ).first(code)

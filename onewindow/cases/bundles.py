@@ -629,7 +629,7 @@ def _bundle_dues(bundle: Bundle, start: Any, started_at: Any, region: str) -> cl
 def accept_parent(parent: Case, actor: cs.Actor) -> Case:
     """受理 of a bundle (called by `services.accept_case` with the parent locked and the actor
     checked): the bundle's promised time starts, and the children that can start do."""
-    materials = list(parent.materials.all())
+    materials = cs._case_materials(parent)
     missing = cs._missing(parent, materials)
     if missing:
         raise ConflictError(
@@ -739,7 +739,7 @@ def _advance(
     if not ready:
         return
     if parent_materials is None:
-        parent_materials = list(parent.materials.all())
+        parent_materials = cs._case_materials(parent)
     by_code = {k.code: k for k in kids}
     memo: dict[Any, Any] = {}  # what the children starting together read once (this transaction)
     for kid in ready:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -88,12 +89,15 @@ def record(
     object_id: str | None = None,
     data: dict[str, Any] | None = None,
     with_row: models.Model | None = None,
+    with_update: tuple[models.Model, Iterable[str]] | None = None,
 ) -> AuditEntry:
     """Append one entry to the chain, inside the caller's transaction.
 
-    `with_row`, a new row (auto key) of the change being recorded, such as a case event, is
-    inserted with the entry: on PostgreSQL in the same statement (one round trip fewer per
-    transition), elsewhere just before it.
+    The change being recorded can be written with the entry: `with_update`, (obj, fields), an
+    update of those fields of an existing row (a case's new status), and `with_row`, a new row
+    with an auto key (the case's event). On PostgreSQL they go in the entry's own statement (one
+    round trip for the three), elsewhere just before it; a row to update that does not exist
+    raises DatabaseError, as `save(update_fields=...)` does.
 
     Called inside an atomic block (every service function), the entry joins that transaction
     without a savepoint of its own: it commits or rolls back with the change it records. Called
@@ -111,9 +115,9 @@ def record(
     connection = transaction.get_connection()
     if not connection.in_atomic_block:
         with transaction.atomic():
-            return _append(connection, *fields, with_row=with_row)
+            return _append(connection, *fields, with_row=with_row, with_update=with_update)
     try:
-        return _append(connection, *fields, with_row=with_row)
+        return _append(connection, *fields, with_row=with_row, with_update=with_update)
     except BaseException:
         # Never let the caller commit half an append (head moved, entry missing), even if it
         # catches the error inside its atomic block.
@@ -130,9 +134,12 @@ def _append(
     oid: str,
     data: Any,
     with_row: models.Model | None = None,
+    with_update: tuple[models.Model, Iterable[str]] | None = None,
 ) -> AuditEntry:
     if connection.vendor == "postgresql":
-        return _append_postgresql(connection, at, actor, action, otype, oid, data, with_row)
+        return _append_postgresql(connection, at, actor, action, otype, oid, data, with_row, with_update)
+    if with_update is not None:
+        fastsql.update(*with_update)
     if with_row is not None:
         fastsql.insert(with_row)
     if connection.vendor == "sqlite" and connection.Database.sqlite_version_info >= (3, 35):
@@ -189,27 +196,43 @@ RETURNING id, seq, prev_hash, hash
 """
 
 
-# The same, with a new row of the recorded change inserted by the same statement: its key comes
-# back with the entry's (NULLs for the entry when the chain has no head yet; the row is written
-# all the same, and the entry is appended again once the head exists).
-_PG_APPEND_WITH = """
-WITH r AS ({insert}),
+# The same, with the recorded change written by the same statement: an UPDATE of an existing
+# row (u: how many rows it changed comes back) and an INSERT of a new one (r: its key comes
+# back). The entry's columns are NULL when the chain has no head yet: the change is written all
+# the same, and the entry is appended again once the head exists.
+_PG_APPEND_TAIL = (
+    """
 h AS (
     UPDATE audit_audithead
        SET seq = seq + 1,
            prev_hash = hash,
-           hash = encode(sha256(convert_to(hash || %s || (seq + 1)::text || '}}', 'UTF8')), 'hex')
+           hash = encode(sha256(convert_to(hash || %s || (seq + 1)::text || '}', 'UTF8')), 'hex')
      WHERE id = 1
  RETURNING seq, prev_hash, hash
 ),
 a AS (
-    INSERT INTO audit_auditentry ({columns})
+    INSERT INTO audit_auditentry ("""
+    + _ENTRY_COLUMNS
+    + """)
     SELECT h.seq, %s, %s, %s, %s, %s, %s, h.prev_hash, h.hash FROM h
     RETURNING id, seq, prev_hash, hash
 )
-SELECT a.id, a.seq, a.prev_hash, a.hash, r.id FROM r LEFT JOIN a ON TRUE
-"""
-_pg_with_sql: dict[str, str] = {}
+SELECT a.id, a.seq, a.prev_hash, a.hash, ROW_ID, UPDATED FROM (SELECT 1) AS one LEFT JOIN a ON TRUE"""
+)
+_pg_with_sql: dict[tuple[str, str], str] = {}
+
+
+def _pg_with(update_sql: str, insert_sql: str) -> str:
+    sql = _pg_with_sql.get((update_sql, insert_sql))
+    if sql is None:
+        parts = [f"u AS ({update_sql} RETURNING 1)"] if update_sql else []
+        if insert_sql:
+            parts.append(f"r AS ({insert_sql})")
+        tail = _PG_APPEND_TAIL.replace("ROW_ID", "(SELECT id FROM r)" if insert_sql else "NULL").replace(
+            "UPDATED", "(SELECT count(*) FROM u)" if update_sql else "1"
+        )
+        sql = _pg_with_sql[(update_sql, insert_sql)] = "WITH " + ",\n".join([*parts, tail.strip()])
+    return sql
 
 
 def _append_postgresql(
@@ -221,22 +244,22 @@ def _append_postgresql(
     oid: str,
     data: Any,
     with_row: models.Model | None = None,
+    with_update: tuple[models.Model, Iterable[str]] | None = None,
 ) -> AuditEntry:
     prefix = _body_prefix(at, actor, action, otype, oid, data)
     db_at, db_data = _prep(connection, at, data)
     entry_params = [prefix, db_at, actor, action, otype, oid, db_data]
     row = None
     with connection.cursor() as cur:
-        if with_row is not None:
-            insert_sql, insert_params = fastsql.insert_statement([with_row])
-            sql = _pg_with_sql.get(insert_sql)
-            if sql is None:
-                sql = _pg_with_sql[insert_sql] = _PG_APPEND_WITH.format(
-                    insert=insert_sql, columns=_ENTRY_COLUMNS
-                )
-            cur.execute(sql, [*insert_params, *entry_params])
-            *row, row_pk = cur.fetchone()
-            fastsql.inserted([with_row], [row_pk], connection.alias)
+        if with_row is not None or with_update is not None:
+            update_sql, update_params = fastsql.update_statement(*with_update) if with_update else ("", [])
+            insert_sql, insert_params = fastsql.insert_statement([with_row]) if with_row else ("", [])
+            cur.execute(_pg_with(update_sql, insert_sql), [*update_params, *insert_params, *entry_params])
+            *row, row_pk, updated = cur.fetchone()
+            if not updated:
+                raise fastsql.missing_row(with_update[0])  # type: ignore[index]
+            if with_row is not None:
+                fastsql.inserted([with_row], [row_pk], connection.alias)
             if row[0] is None:
                 row = None
                 cur.execute(_CREATE_HEAD, [GENESIS, GENESIS])

@@ -651,21 +651,6 @@ def accept_parent(parent: Case, actor: cs.Actor) -> Case:
     parent.promised_due, parent.promised_due_at = dues.promised, dues.promised_at
     parent.legal_due, parent.due_is_provisional = None, dues.provisional
     clock.refresh_flags(parent, now=now, work_items=[])
-    cs._save(
-        parent,
-        [
-            "status",
-            "clock_start",
-            "accepted_at",
-            "promised_due",
-            "promised_due_at",
-            "legal_due",
-            "due_is_provisional",
-            "sla",
-            "legal_breach",
-            "step_overdue",
-        ],
-    )
     with _busy():
         cs._event(
             parent,
@@ -674,6 +659,18 @@ def accept_parent(parent: Case, actor: cs.Actor) -> Case:
             from_status=old,
             at=now,
             payload={"promised_due": parent.promised_due.isoformat(), "bundle": bundle.code},
+            save=[
+                "status",
+                "clock_start",
+                "accepted_at",
+                "promised_due",
+                "promised_due_at",
+                "legal_due",
+                "due_is_provisional",
+                "sla",
+                "legal_breach",
+                "step_overdue",
+            ],
         )
         kids = _kids(parent)
         _advance(parent, kids, actor, materials)
@@ -869,21 +866,23 @@ def _aggregate(parent: Case, kids: list[Kid], actor: cs.Actor) -> None:
                 parent.decision_reason = "一件事的成员事项均未办成（不予许可、撤回或已取消）"
             clock.refresh_flags(parent, now=now, work_items=[])
             fields += ["decided_at", "decision_reason", "sla", "legal_breach", "step_overdue"]
-    cs._save(parent, fields)
-    if new != old and kind:
-        payload: dict[str, Any] = {"partial": partial}
-        if new != CaseStatus.IN_REVIEW:
-            payload["children"] = [{"number": k.number, "status": k.status} for k in kids]
-        with _busy():
-            cs._event(
-                parent,
-                kind,
-                actor,
-                from_status=old,
-                at=now,
-                reason=parent.decision_reason if new == CaseStatus.REFUSED else "",
-                payload=payload,
-            )
+    if not (new != old and kind):
+        cs._save(parent, fields)
+        return
+    payload: dict[str, Any] = {"partial": partial}
+    if new != CaseStatus.IN_REVIEW:
+        payload["children"] = [{"number": k.number, "status": k.status} for k in kids]
+    with _busy():
+        cs._event(
+            parent,
+            kind,
+            actor,
+            from_status=old,
+            at=now,
+            reason=parent.decision_reason if new == CaseStatus.REFUSED else "",
+            payload=payload,
+            save=fields,
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -969,7 +968,6 @@ def _parent_event(parent: Case, ev: CaseEvent, actor: cs.Actor) -> None:
     for c in children:
         old = c.status
         c.status, c.delivered_at, c.delivery_method = CaseStatus.DELIVERED, now, parent.delivery_method
-        cs._save(c, ["status", "delivered_at", "delivery_method"])
         cs._event(
             c,
             "deliver",
@@ -977,6 +975,7 @@ def _parent_event(parent: Case, ev: CaseEvent, actor: cs.Actor) -> None:
             from_status=old,
             at=now,
             payload={"method": parent.delivery_method, "with_bundle": parent.number},
+            save=["status", "delivered_at", "delivery_method"],
         )
 
 

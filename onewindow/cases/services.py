@@ -218,9 +218,16 @@ def _event(
     visit: bool = False,
     at: Any = None,
     count_visit: bool = True,
+    save: Iterable[str] | None = None,
 ) -> CaseEvent:
+    """The case's event, with its audit entry; `save`, the case's changed fields, are written
+    with them (as `_save` does; on PostgreSQL all in one statement)."""
     if visit and count_visit:
         case.visits += 1
+    change = None
+    if save is not None:
+        case.row_version += 1
+        change = (case, [*save, "row_version", "updated_at"])
     ev = CaseEvent(
         case=case,
         at=at or timezone.now(),
@@ -244,6 +251,7 @@ def _event(
             **({"reason": reason} if reason else {}),
         },
         with_row=ev,
+        with_update=change,
     )
     for hook in after_transition:  # 一件事: see `after_transition`
         hook(case, ev, actor)
@@ -1077,9 +1085,14 @@ def accept_locked(
     opened = _open_step(case, _steps(case.item)[0], case.clock_start)
     clock.refresh_flags(case, now=now, work_items=opened)
     _set_forward_due(case)
-    _save(
+    _event(
         case,
-        [
+        "accept",
+        actor,
+        from_status=old,
+        at=now,
+        payload={"promised_due": case.promised_due.isoformat(), "legal_due": case.legal_due.isoformat()},
+        save=[
             *also_save,
             "status",
             "clock_start",
@@ -1093,14 +1106,6 @@ def accept_locked(
             "step_overdue",
             "forward_due",
         ],
-    )
-    _event(
-        case,
-        "accept",
-        actor,
-        from_status=old,
-        at=now,
-        payload={"promised_due": case.promised_due.isoformat(), "legal_due": case.legal_due.isoformat()},
     )
     return case
 
@@ -1226,8 +1231,15 @@ def claim_work_item(work_item: WorkItem | str, *, actor: Actor) -> WorkItem:
     if case.status == CaseStatus.ACCEPTED:
         old = case.status
         case.status = CaseStatus.IN_REVIEW
-        _save(case, ["status"])
-        _event(case, "review_start", actor, from_status=old, payload={"work_item": str(wi.public_id)}, at=now)
+        _event(
+            case,
+            "review_start",
+            actor,
+            from_status=old,
+            payload={"work_item": str(wi.public_id)},
+            at=now,
+            save=["status"],
+        )
     else:
         record(
             "cases.work_item.claim", wi, actor=actor, object_id=str(wi.public_id), data={"case": case.number}
@@ -1385,13 +1397,13 @@ def _produce_outputs(case: Case, actor: Actor, also_save: Iterable[str] = ()) ->
         produce(case, actor)
     old = case.status
     case.status = CaseStatus.READY
-    _save(case, ["status", *also_save])
     _event(
         case,
         "outputs_ready",
         actor,
         from_status=old,
         payload={"outputs": _item_outputs(case.item) if case.item_id else []},
+        save=["status", *also_save],
     )
 
 
@@ -1653,8 +1665,8 @@ def deliver_case(
         at=now,
         visit=method == DeliveryMethod.WINDOW,
         payload={"method": method, "waybill": waybill.strip()[:40], "hall": hall.code if hall else None},
+        save=["status", "delivered_at", "delivery_method", "visits"],
     )
-    _save(case, ["status", "delivered_at", "delivery_method", "visits"])
     return case
 
 

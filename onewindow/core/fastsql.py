@@ -265,10 +265,10 @@ def prepared(
 _update_sql: dict[tuple[Any, ...], tuple[str, list[Callable[[Any, Any], Any]]]] = {}
 
 
-def update(obj: models.Model, fields: Iterable[str]) -> None:
-    """`obj.save(update_fields=fields)` as one precompiled UPDATE by primary key: the same row
-    change without Django rebuilding the statement each time. `updated_at` is set when listed.
-    (No model signals are sent; nothing in OneWindow listens to cases' or work items' saves.)"""
+def update_statement(obj: models.Model, fields: Iterable[str]) -> tuple[str, list[Any]]:
+    """The precompiled UPDATE of `obj`'s `fields` by primary key and its parameters, for a
+    caller that runs it inside a larger statement (PostgreSQL: a case's change written with its
+    event and audit entry). `updated_at` is set when listed."""
     model = type(obj)
     names = tuple(dict.fromkeys(fields))
     if "updated_at" in names:
@@ -287,7 +287,20 @@ def update(obj: models.Model, fields: Iterable[str]) -> None:
     sql, preps = plan
     params = [prep(obj, connection) for prep in preps]
     params.append(obj.pk)
+    return sql, params
+
+
+def update(obj: models.Model, fields: Iterable[str]) -> None:
+    """`obj.save(update_fields=fields)` as one precompiled UPDATE by primary key: the same row
+    change without Django rebuilding the statement each time. `updated_at` is set when listed.
+    (No model signals are sent; nothing in OneWindow listens to cases' or work items' saves.)"""
+    sql, params = update_statement(obj, fields)
+    connection = connections[obj._state.db or "default"]
     with connection.cursor() as cur:
         cur.execute(sql, params)
         if cur.rowcount == 0:  # as save(update_fields=...) does
-            raise DatabaseError(f"{model.__name__} {obj.pk}: the row to update does not exist")
+            raise missing_row(obj)
+
+
+def missing_row(obj: models.Model) -> DatabaseError:
+    return DatabaseError(f"{type(obj).__name__} {obj.pk}: the row to update does not exist")

@@ -156,3 +156,39 @@ def test_the_entry_returned_is_the_row_stored():
     for f in AuditEntry._meta.concrete_fields:
         assert getattr(entry, f.attname) == getattr(stored, f.attname), f.name
     assert not entry._state.adding
+
+
+@pytest.mark.django_db
+def test_a_change_written_with_its_entry_updates_the_row_or_raises_when_it_is_gone():
+    """`with_update` (and `with_row`): one statement with the entry on PostgreSQL."""
+    from django.db import DatabaseError
+    from django.test.utils import CaptureQueriesContext
+
+    from onewindow.core import fastsql
+    from onewindow.core.models import SystemFlag
+
+    record("test.first", actor="tester", object_type="t", object_id="1")
+    flag = fastsql.insert(SystemFlag(key="audit.with_update", value="old"))
+    flag.value = "new"
+    event = SystemFlag(key="audit.with_update.row", value="x")
+    with CaptureQueriesContext(connection) as ctx, transaction.atomic():
+        entry = record(
+            "test.both",
+            actor="tester",
+            object_type="t",
+            object_id="2",
+            with_update=(flag, ["value"]),
+            with_row=event,
+        )
+    assert (
+        SystemFlag.objects.get(pk=flag.pk).value == "new" and SystemFlag.objects.filter(pk=event.pk).exists()
+    )
+    if connection.vendor == "postgresql":
+        assert len(ctx.captured_queries) == 1 + 2  # with BEGIN and COMMIT
+    assert AuditEntry.objects.get(seq=entry.seq).hash == entry.hash and verify().ok
+    gone = SystemFlag(pk=10**9, key="gone")
+    gone._state.adding, gone._state.db = False, "default"
+    before = AuditEntry.objects.count()
+    with pytest.raises(DatabaseError), transaction.atomic():
+        record("test.gone", actor="tester", object_type="t", object_id="3", with_update=(gone, ["value"]))
+    assert AuditEntry.objects.count() == before and verify().ok

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -23,6 +23,8 @@ from onewindow.audit.models import AuditEntry, AuditHead
 from onewindow.core import fastsql
 
 GENESIS = "0" * 64
+# A change written with an entry: a row and the names of its fields to update.
+Update = tuple[models.Model, Iterable[str]]
 SYSTEM = "system"
 
 
@@ -88,16 +90,17 @@ def record(
     object_type: str | None = None,
     object_id: str | None = None,
     data: dict[str, Any] | None = None,
-    with_row: models.Model | None = None,
-    with_update: tuple[models.Model, Iterable[str]] | None = None,
+    rows: Sequence[models.Model] = (),
+    updates: Sequence[Update] = (),
 ) -> AuditEntry:
     """Append one entry to the chain, inside the caller's transaction.
 
-    The change being recorded can be written with the entry: `with_update`, (obj, fields), an
-    update of those fields of an existing row (a case's new status), and `with_row`, a new row
-    with an auto key (the case's event). On PostgreSQL they go in the entry's own statement (one
-    round trip for the three), elsewhere just before it; a row to update that does not exist
-    raises DatabaseError, as `save(update_fields=...)` does.
+    The change being recorded can be written with the entry: `updates`, (obj, fields) pairs,
+    updates of those fields of existing rows (a work item claimed, a case's new status), and
+    `rows`, new rows with auto keys (the case's event, a delivery). On PostgreSQL they all go in
+    the entry's own statement (one round trip for a transition's writes), elsewhere just before
+    it, updates first; a row to update that does not exist raises DatabaseError, as
+    `save(update_fields=...)` does.
 
     Called inside an atomic block (every service function), the entry joins that transaction
     without a savepoint of its own: it commits or rolls back with the change it records. Called
@@ -115,9 +118,9 @@ def record(
     connection = transaction.get_connection()
     if not connection.in_atomic_block:
         with transaction.atomic():
-            return _append(connection, *fields, with_row=with_row, with_update=with_update)
+            return _append(connection, *fields, rows=rows, updates=updates)
     try:
-        return _append(connection, *fields, with_row=with_row, with_update=with_update)
+        return _append(connection, *fields, rows=rows, updates=updates)
     except BaseException:
         # Never let the caller commit half an append (head moved, entry missing), even if it
         # catches the error inside its atomic block.
@@ -133,15 +136,15 @@ def _append(
     otype: str,
     oid: str,
     data: Any,
-    with_row: models.Model | None = None,
-    with_update: tuple[models.Model, Iterable[str]] | None = None,
+    rows: Sequence[models.Model] = (),
+    updates: Sequence[Update] = (),
 ) -> AuditEntry:
     if connection.vendor == "postgresql":
-        return _append_postgresql(connection, at, actor, action, otype, oid, data, with_row, with_update)
-    if with_update is not None:
-        fastsql.update(*with_update)
-    if with_row is not None:
-        fastsql.insert(with_row)
+        return _append_postgresql(connection, at, actor, action, otype, oid, data, rows, updates)
+    for obj, names in updates:
+        fastsql.update(obj, names)
+    for row in rows:
+        fastsql.insert(row)
     if connection.vendor == "sqlite" and connection.Database.sqlite_version_info >= (3, 35):
         return _append_sqlite(connection, at, actor, action, otype, oid, data)
     return _append_orm(at, actor, action, otype, oid, data)
@@ -196,10 +199,10 @@ RETURNING id, seq, prev_hash, hash
 """
 
 
-# The same, with the recorded change written by the same statement: an UPDATE of an existing
-# row (u: how many rows it changed comes back) and an INSERT of a new one (r: its key comes
-# back). The entry's columns are NULL when the chain has no head yet: the change is written all
-# the same, and the entry is appended again once the head exists.
+# The same, with the recorded change written by the same statement: UPDATEs of existing rows
+# (u0, u1, …: how many rows they changed comes back) and INSERTs of new ones (r0, r1, …: their
+# keys come back). The entry's columns are NULL when the chain has no head yet: the change is
+# written all the same, and the entry is appended again once the head exists.
 _PG_APPEND_TAIL = (
     """
 h AS (
@@ -217,22 +220,26 @@ a AS (
     SELECT h.seq, %s, %s, %s, %s, %s, %s, h.prev_hash, h.hash FROM h
     RETURNING id, seq, prev_hash, hash
 )
-SELECT a.id, a.seq, a.prev_hash, a.hash, ROW_ID, UPDATED FROM (SELECT 1) AS one LEFT JOIN a ON TRUE"""
+SELECT a.id, a.seq, a.prev_hash, a.hash, CHANGED, KEYS FROM (SELECT 1) AS one LEFT JOIN a ON TRUE"""
 )
-_pg_with_sql: dict[tuple[str, str], str] = {}
+_pg_with_sql: dict[tuple[str, ...], str] = {}
 
 
-def _pg_with(update_sql: str, insert_sql: str) -> str:
-    sql = _pg_with_sql.get((update_sql, insert_sql))
+def _pg_with(update_sqls: list[str], insert_sqls: list[str]) -> str:
+    key = (*update_sqls, "", *insert_sqls)
+    sql = _pg_with_sql.get(key)
     if sql is None:
-        parts = [f"u AS ({update_sql} RETURNING 1)"] if update_sql else []
-        if insert_sql:
-            parts.append(f"r AS ({insert_sql})")
-        tail = _PG_APPEND_TAIL.replace("ROW_ID", "(SELECT id FROM r)" if insert_sql else "NULL").replace(
-            "UPDATED", "(SELECT count(*) FROM u)" if update_sql else "1"
-        )
-        sql = _pg_with_sql[(update_sql, insert_sql)] = "WITH " + ",\n".join([*parts, tail.strip()])
+        parts = [f"u{i} AS ({q} RETURNING 1)" for i, q in enumerate(update_sqls)]
+        parts += [f"r{i} AS ({q})" for i, q in enumerate(insert_sqls)]
+        changed = " + ".join(f"(SELECT count(*) FROM u{i})" for i in range(len(update_sqls))) or "0"
+        keys = "".join(f", (SELECT * FROM r{i})" for i in range(len(insert_sqls)))  # its key
+        tail = _PG_APPEND_TAIL.replace("CHANGED", changed).replace(", KEYS", keys)
+        sql = _pg_with_sql[key] = "WITH " + ",\n".join([*parts, tail.strip()])
     return sql
+
+
+def _exists(obj: models.Model) -> bool:
+    return type(obj)._default_manager.filter(pk=obj.pk).exists()
 
 
 def _append_postgresql(
@@ -243,25 +250,33 @@ def _append_postgresql(
     otype: str,
     oid: str,
     data: Any,
-    with_row: models.Model | None = None,
-    with_update: tuple[models.Model, Iterable[str]] | None = None,
+    rows: Sequence[models.Model] = (),
+    updates: Sequence[Update] = (),
 ) -> AuditEntry:
     prefix = _body_prefix(at, actor, action, otype, oid, data)
     db_at, db_data = _prep(connection, at, data)
     entry_params = [prefix, db_at, actor, action, otype, oid, db_data]
     row = None
     with connection.cursor() as cur:
-        if with_row is not None or with_update is not None:
-            update_sql, update_params = fastsql.update_statement(*with_update) if with_update else ("", [])
-            insert_sql, insert_params = fastsql.insert_statement([with_row]) if with_row else ("", [])
-            cur.execute(_pg_with(update_sql, insert_sql), [*update_params, *insert_params, *entry_params])
-            *row, row_pk, updated = cur.fetchone()
-            if not updated:
-                raise fastsql.missing_row(with_update[0])  # type: ignore[index]
-            if with_row is not None:
-                fastsql.inserted([with_row], [row_pk], connection.alias)
-            if row[0] is None:
-                row = None
+        if rows or updates:
+            sqls: tuple[list[str], list[str]] = ([], [])
+            params: list[Any] = []
+            for obj, names in updates:
+                q, p = fastsql.update_statement(obj, names)
+                sqls[0].append(q)
+                params += p
+            for new in rows:
+                q, p = fastsql.insert_statement([new])
+                sqls[1].append(q)
+                params += p
+            cur.execute(_pg_with(*sqls), [*params, *entry_params])
+            pk, seq, prev, digest, changed, *keys = cur.fetchone()
+            if changed != len(updates):  # each UPDATE changes its one row, by key
+                raise fastsql.missing_row(next(obj for obj, _n in updates if not _exists(obj)))
+            for new, key in zip(rows, keys, strict=True):
+                fastsql.inserted([new], [key], connection.alias)
+            row = (pk, seq, prev, digest) if pk is not None else None
+            if row is None:
                 cur.execute(_CREATE_HEAD, [GENESIS, GENESIS])
         for _ in range(2):
             if row is not None:

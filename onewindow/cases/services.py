@@ -19,7 +19,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from onewindow.audit.services import record
+from onewindow.audit.services import Update, record
 from onewindow.cases import clock
 from onewindow.cases.models import (
     CLOCK_STATUSES,
@@ -219,9 +219,13 @@ def _event(
     at: Any = None,
     count_visit: bool = True,
     save: Iterable[str] | None = None,
+    updates: Iterable[Update] = (),
+    rows: Iterable[Any] = (),
 ) -> CaseEvent:
-    """The case's event, with its audit entry; `save`, the case's changed fields, are written
-    with them (as `_save` does; on PostgreSQL all in one statement)."""
+    """The case's event, with its audit entry. The rest of the transition's writes can go with
+    them (on PostgreSQL all in one statement): `save`, the case's changed fields (as `_save`
+    writes them), `updates`, other rows' changed fields (a work item decided), and `rows`, new
+    rows (a delivery)."""
     if visit and count_visit:
         case.visits += 1
     change = None
@@ -250,8 +254,8 @@ def _event(
             "visit": visit,
             **({"reason": reason} if reason else {}),
         },
-        with_row=ev,
-        with_update=change,
+        rows=[ev, *rows],
+        updates=[*updates, *([change] if change else [])],
     )
     for hook in after_transition:  # 一件事: see `after_transition`
         hook(case, ev, actor)
@@ -1213,8 +1217,10 @@ def claim_work_item(work_item: WorkItem | str, *, actor: Actor) -> WorkItem:
         )
     now = timezone.now()
     wi.status, wi.assignee, wi.claimed_at = WorkItemStatus.CLAIMED, _user(actor), now
-    _write(wi, ["status", "assignee", "claimed_at", "updated_at"])
+    claimed = [(wi, ["status", "assignee", "claimed_at", "updated_at"])]  # written with the event
     if case.forward_due and case.forwarded_at is None:
+        _write(*claimed[0])
+        claimed = []
         # 全市通办: the handling department's first claim receives the forwarded case.
         case.forwarded_at = now
         case.forward_late = timezone.localdate(now) > case.forward_due
@@ -1239,10 +1245,16 @@ def claim_work_item(work_item: WorkItem | str, *, actor: Actor) -> WorkItem:
             payload={"work_item": str(wi.public_id)},
             at=now,
             save=["status"],
+            updates=claimed,
         )
     else:
         record(
-            "cases.work_item.claim", wi, actor=actor, object_id=str(wi.public_id), data={"case": case.number}
+            "cases.work_item.claim",
+            wi,
+            actor=actor,
+            object_id=str(wi.public_id),
+            data={"case": case.number},
+            updates=claimed,
         )
     return wi
 
@@ -1303,9 +1315,11 @@ def decide_work_item(
         return wi
     wi.status, wi.outcome, wi.opinion = WorkItemStatus.DONE, outcome, opinion.strip()[:4000]
     wi.decided_at, wi.decided_by = now, _user(actor)
-    _write(wi, ["status", "outcome", "opinion", "decided_at", "decided_by", "updated_at"])
+    # Written before the case's other work items are closed, or with the approval's event.
+    decided = (wi, ["status", "outcome", "opinion", "decided_at", "decided_by", "updated_at"])
     old = case.status
     if outcome == Outcome.REFUSE:
+        _write(*decided)
         _close_case_work(case)
         case.status = CaseStatus.REFUSED
         case.decided_at, case.decision_reason, case.decision_basis = now, wi.opinion, basis.strip()[:2000]
@@ -1341,6 +1355,7 @@ def decide_work_item(
                 code="cannot_return",
                 extra={"status": case.status},
             )
+        _write(*decided)
         _close_case_work(case)
         _open_step(case, steps[index - 1], timezone.localdate(now))
         _event(
@@ -1360,12 +1375,30 @@ def decide_work_item(
     pending = any(w.step_seq == wi.step_seq for w in still_open)
     payload = {"work_item": str(wi.public_id), "step": wi.step_seq, "department": wi.department.code}
     if pending:
-        _event(case, "step_approve", actor, from_status=old, reason=wi.opinion, payload=payload, at=now)
-        _save(case, [])
+        _event(
+            case,
+            "step_approve",
+            actor,
+            from_status=old,
+            reason=wi.opinion,
+            payload=payload,
+            at=now,
+            save=[],
+            updates=[decided],
+        )
         return wi
     if index + 1 < len(steps):
         opened = _open_step(case, steps[index + 1], timezone.localdate(now))
-        _event(case, "step_approve", actor, from_status=old, reason=wi.opinion, payload=payload, at=now)
+        _event(
+            case,
+            "step_approve",
+            actor,
+            from_status=old,
+            reason=wi.opinion,
+            payload=payload,
+            at=now,
+            updates=[decided],
+        )
         flags = (case.sla, case.legal_breach, case.step_overdue)
         clock.refresh_flags(case, now=now, work_items=still_open + opened)
         if (case.sla, case.legal_breach, case.step_overdue) != flags:
@@ -1386,7 +1419,9 @@ def decide_work_item(
     # The APPROVED state is written together with READY (producers work on the case object and
     # save what they change themselves).
     case.row_version += 1
-    _event(case, "approve", actor, from_status=old, reason=wi.opinion, payload=payload, at=now)
+    _event(
+        case, "approve", actor, from_status=old, reason=wi.opinion, payload=payload, at=now, updates=[decided]
+    )
     _produce_outputs(case, actor, also_save=approved)
     return wi
 
@@ -1642,18 +1677,16 @@ def deliver_case(
     now = timezone.now()
     if method == DeliveryMethod.WINDOW and hall is None:
         hall = case.deliver_hall or case.accept_hall
-    _insert(
-        Delivery(
-            case=case,
-            method=method,
-            hall=hall if method == DeliveryMethod.WINDOW else None,
-            courier=courier.strip()[:50],
-            waybill=waybill.strip()[:40],
-            address=(address or case.delivery_address).strip()[:300],
-            received_by=received_by.strip()[:100],
-            delivered_at=now,
-            delivered_by=_user(actor),
-        )
+    delivery = Delivery(
+        case=case,
+        method=method,
+        hall=hall if method == DeliveryMethod.WINDOW else None,
+        courier=courier.strip()[:50],
+        waybill=waybill.strip()[:40],
+        address=(address or case.delivery_address).strip()[:300],
+        received_by=received_by.strip()[:100],
+        delivered_at=now,
+        delivered_by=_user(actor),
     )
     old = case.status
     case.status, case.delivered_at, case.delivery_method = CaseStatus.DELIVERED, now, method
@@ -1666,6 +1699,7 @@ def deliver_case(
         visit=method == DeliveryMethod.WINDOW,
         payload={"method": method, "waybill": waybill.strip()[:40], "hall": hall.code if hall else None},
         save=["status", "delivered_at", "delivery_method", "visits"],
+        rows=[delivery],
     )
     return case
 

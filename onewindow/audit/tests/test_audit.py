@@ -123,7 +123,7 @@ def test_sqlite_appends_in_one_statement_and_the_head_follows():
 @pytest.mark.django_db
 @pytest.mark.parametrize("head_exists", [True, False])
 def test_a_row_written_with_its_entry_gets_its_key_and_the_chain_holds(head_exists):
-    """`with_row`: the change's new row (a case event, say) is written with its entry (on
+    """`rows`: the change's new row (a case event, say) is written with its entry (on
     PostgreSQL by the same statement), also when the chain has no head yet."""
     from django.test.utils import CaptureQueriesContext
 
@@ -136,7 +136,7 @@ def test_a_row_written_with_its_entry_gets_its_key_and_the_chain_holds(head_exis
         AuditHead.objects.all().delete()
     flag = SystemFlag(key="audit.with_row", value="x")
     with CaptureQueriesContext(connection) as ctx, transaction.atomic():
-        entry = record("test.with_row", actor="tester", object_type="t", object_id="2", with_row=flag)
+        entry = record("test.with_row", actor="tester", object_type="t", object_id="2", rows=[flag])
     assert flag.pk is not None and not flag._state.adding
     assert SystemFlag.objects.get(pk=flag.pk).value == "x"
     assert entry.seq == (2 if head_exists else 1) and AuditEntry.objects.get(seq=entry.seq).hash == entry.hash
@@ -144,7 +144,7 @@ def test_a_row_written_with_its_entry_gets_its_key_and_the_chain_holds(head_exis
         assert len([q for q in ctx.captured_queries if "INSERT" in q["sql"]]) == 1
     assert verify().ok
     with pytest.raises(RuntimeError), transaction.atomic():  # rolled back together
-        record("test.with_row", actor="tester", object_type="t", object_id="3", with_row=SystemFlag(key="k2"))
+        record("test.with_row", actor="tester", object_type="t", object_id="3", rows=[SystemFlag(key="k2")])
         raise RuntimeError
     assert not SystemFlag.objects.filter(key="k2").exists()
 
@@ -160,7 +160,7 @@ def test_the_entry_returned_is_the_row_stored():
 
 @pytest.mark.django_db
 def test_a_change_written_with_its_entry_updates_the_row_or_raises_when_it_is_gone():
-    """`with_update` (and `with_row`): one statement with the entry on PostgreSQL."""
+    """`updates` (and `rows`): one statement with the entry on PostgreSQL."""
     from django.db import DatabaseError
     from django.test.utils import CaptureQueriesContext
 
@@ -177,8 +177,8 @@ def test_a_change_written_with_its_entry_updates_the_row_or_raises_when_it_is_go
             actor="tester",
             object_type="t",
             object_id="2",
-            with_update=(flag, ["value"]),
-            with_row=event,
+            updates=[(flag, ["value"])],
+            rows=[event],
         )
     assert (
         SystemFlag.objects.get(pk=flag.pk).value == "new" and SystemFlag.objects.filter(pk=event.pk).exists()
@@ -190,5 +190,5 @@ def test_a_change_written_with_its_entry_updates_the_row_or_raises_when_it_is_go
     gone._state.adding, gone._state.db = False, "default"
     before = AuditEntry.objects.count()
     with pytest.raises(DatabaseError), transaction.atomic():
-        record("test.gone", actor="tester", object_type="t", object_id="3", with_update=(gone, ["value"]))
+        record("test.gone", actor="tester", object_type="t", object_id="3", updates=[(gone, ["value"])])
     assert AuditEntry.objects.count() == before and verify().ok

@@ -261,6 +261,18 @@ class Workers:
             proc.join(timeout=30)
 
 
+def machine_cpu_seconds() -> float:
+    """CPU time used by the whole machine so far (Linux /proc/stat; 0 elsewhere): with the
+    database server on the same machine, what a phase costs in all."""
+    try:
+        with open("/proc/stat") as f:
+            ticks = [int(v) for v in f.readline().split()[1:]]
+    except (OSError, ValueError):
+        return 0.0
+    busy = sum(ticks) - ticks[3] - (ticks[4] if len(ticks) > 4 else 0)  # all but idle and iowait
+    return busy / os.sysconf("SC_CLK_TCK")
+
+
 def count_queries(users: dict[str, Any]) -> dict[str, Any]:
     """Queries of one lifecycle, per transition, and the most repeated statements."""
     from django.db import connection
@@ -640,7 +652,7 @@ def main() -> None:
     counted = (Case, CaseMaterial, WorkItem, CaseEvent, Delivery, AuditEntry)
     # Side by side: the two phases alternate in rounds, so that a machine that gets busier or
     # quieter during the run weighs on both alike; the totals are compared.
-    svc_s = raw_s = 0.0
+    svc_s = raw_s = svc_cpu = 0.0
     per_step: dict[str, float] = defaultdict(float)
     svc_rows = dict.fromkeys((m.__name__ for m in counted), 0)
     raw_rows = dict(svc_rows)
@@ -653,10 +665,12 @@ def main() -> None:
         workers.ready()
     for size in sizes:
         at_start = {m: m.objects.count() for m in counted}
+        cpu_before = machine_cpu_seconds()
         if workers is None:
             took, steps = services_phase(users, size)
         else:
             took, steps = workers.run("services", size)
+        svc_cpu += machine_cpu_seconds() - cpu_before
         svc_s += took
         for k, v in steps.items():
             per_step[k] += v
@@ -705,6 +719,13 @@ def main() -> None:
     print("  most repeated statements in one lifecycle:")
     for shape, count in queries["top"]:
         print(f"    {count:3d}  {shape}")
+    if svc_cpu > 0:
+        cores = os.cpu_count() or 1
+        per = svc_cpu / args.cases
+        print(
+            f"  machine CPU per lifecycle (this process, its workers and the database server): "
+            f"{per * 1000:.2f} ms; {cores} cores could do at most {cores / per:.0f}/s"
+        )
     print(f"raw bulk: {args.cases} lifecycles' rows in {raw_s:.3f}s = {args.cases / raw_s:.1f}/s")
     print(
         "rounds (lifecycles/s, raw/s, ratio): "

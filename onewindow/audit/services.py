@@ -12,6 +12,7 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import groupby
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -143,8 +144,8 @@ def _append(
         return _append_postgresql(connection, at, actor, action, otype, oid, data, rows, updates)
     for obj, names in updates:
         fastsql.update(obj, names)
-    for row in rows:
-        fastsql.insert(row)
+    for _model, same in groupby(rows, key=type):  # rows of one model in one INSERT
+        fastsql.insert_rows(list(same))
     if connection.vendor == "sqlite" and connection.Database.sqlite_version_info >= (3, 35):
         return _append_sqlite(connection, at, actor, action, otype, oid, data)
     return _append_orm(at, actor, action, otype, oid, data)

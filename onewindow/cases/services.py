@@ -723,7 +723,6 @@ def submit_case(
     _insert(case)
     for m in rows:
         m.case = case
-    _insert_rows(rows)
     _event(
         case,
         "submit",
@@ -732,6 +731,7 @@ def submit_case(
         visit=visit,
         count_visit=False,
         at=now,
+        rows=rows,  # the materials, written with the event
     )
     return case
 
@@ -1011,7 +1011,9 @@ def _default_steps(item: ServiceItem) -> list[dict[str, Any]]:
     ]
 
 
-def _open_step(case: Case, step: dict[str, Any], start: date) -> list[WorkItem]:
+def _open_step(case: Case, step: dict[str, Any], start: date, write: bool = True) -> list[WorkItem]:
+    """The step's work items, one per department; written unless `write` is False (then the
+    caller writes them with its event)."""
     due = clock.step_due(start, step["limit"], case.handling_region.code)
     if case.promised_due and due > case.promised_due:
         due = case.promised_due
@@ -1028,7 +1030,7 @@ def _open_step(case: Case, step: dict[str, Any], start: date) -> list[WorkItem]:
         )
         for d in step["departments"]
     ]
-    return _insert_rows(items)
+    return _insert_rows(items) if write else items
 
 
 @transaction.atomic
@@ -1086,7 +1088,7 @@ def accept_locked(
     old = case.status
     case.status = CaseStatus.ACCEPTED
     # A submitted case has no work items yet: the flags see only the ones opened here.
-    opened = _open_step(case, _steps(case.item)[0], case.clock_start)
+    opened = _open_step(case, _steps(case.item)[0], case.clock_start, write=False)
     clock.refresh_flags(case, now=now, work_items=opened)
     _set_forward_due(case)
     _event(
@@ -1096,6 +1098,7 @@ def accept_locked(
         from_status=old,
         at=now,
         payload={"promised_due": case.promised_due.isoformat(), "legal_due": case.legal_due.isoformat()},
+        rows=opened,
         save=[
             *also_save,
             "status",
@@ -1388,7 +1391,7 @@ def decide_work_item(
         )
         return wi
     if index + 1 < len(steps):
-        opened = _open_step(case, steps[index + 1], timezone.localdate(now))
+        opened = _open_step(case, steps[index + 1], timezone.localdate(now), write=False)
         _event(
             case,
             "step_approve",
@@ -1398,6 +1401,7 @@ def decide_work_item(
             payload=payload,
             at=now,
             updates=[decided],
+            rows=opened,
         )
         flags = (case.sla, case.legal_breach, case.step_overdue)
         clock.refresh_flags(case, now=now, work_items=still_open + opened)

@@ -188,7 +188,10 @@ def trusted_legal_rep(case: Any) -> str:
 
 def _trusted_legal_rep(case: Any) -> str:
     from onewindow.cases.models import IN_PERSON_CHANNELS
-    from onewindow.org.models import ApplicantProfile
+    from onewindow.org.models import ApplicantProfile, IdType
+
+    if case.applicant_type != IdType.USCC:
+        return ""  # a person applies for themselves: no one else's data is read
 
     profile = ApplicantProfile.objects.filter(id_number=case.applicant_id_number).first()
     if profile is not None and profile.legal_rep_id:

@@ -213,8 +213,8 @@ def fetch(
     outcome writes an AccessRecord. Only granted fields ever leave this function.
 
     `memo`, shared by the reads of one transaction (the children of a bundle starting
-    together): the dataset row and the registry's answer about a subject are read once in it;
-    each case's read is checked and logged all the same."""
+    together): the dataset row, the department's grants on it and the registry's answer about a
+    subject are read once in it; each case's read is checked and logged all the same."""
     # Read fresh (not from the dataset cache): switching a dataset off or making a field need
     # consent takes effect on the next read.
     if memo is None:
@@ -253,7 +253,12 @@ def fetch(
         return log(AccessResult.DENIED, "unknown fields: " + ",".join(unknown))
     if not case_number:
         return log(AccessResult.DENIED, "no case: shared data is read only for a case")
-    if active_grant(department, dataset, fields, item_code) is None:
+    if memo is None:
+        grants = active_grants(department, [dataset])
+    else:
+        gkey = ("grants", department.pk, dataset.pk)
+        grants = memo[gkey] if gkey in memo else memo.setdefault(gkey, active_grants(department, [dataset]))
+    if grant_covering(grants, dataset, fields, item_code) is None:
         return log(AccessResult.DENIED, "no grant for this department, item and fields")
     if dataset.needs_consent_for(list(fields)) and not has_consent(subject, dataset, case_number):
         return log(AccessResult.DENIED, "the subject has not consented")

@@ -237,6 +237,7 @@ def test_reads_sharing_a_memo_ask_the_registry_once_and_each_is_logged(
     ]
     assert [g.data for g in got] == [{"name": "陈晓明"}] * 2
     assert registry.hits == 1
+    assert {k[0] for k in memo} == {"dataset", "grants", "answer"}  # each read once
     logged = AccessRecord.objects.filter(subject=CITIZEN_ID, result=AccessResult.GRANTED)
     assert sorted(logged.values_list("case_number", flat=True)) == ["C-1", "C-2"]
     # A failed answer is not remembered: the next case asks again.

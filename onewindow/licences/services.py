@@ -23,7 +23,7 @@ from onewindow.core.errors import ConflictError, ForbiddenError, InvalidError, N
 from onewindow.core.i18n import bi
 from onewindow.core.permissions import has_role, is_sysadmin
 from onewindow.core.roles import Role
-from onewindow.core.validators import mask_id
+from onewindow.core.validators import id_check_digit, mask_id, uscc_check_char
 from onewindow.licences import keys, signing
 from onewindow.licences.identifiers import make_licence_id
 from onewindow.licences.models import (
@@ -526,15 +526,28 @@ _HOLDER_LICENCES = fastsql.prepared(
 )
 
 
+def _holds_kind(holder_id: str, kind: str) -> bool:
+    """Can this ID number hold licences of `kind`: a USCC an organisation's, a resident ID a
+    person's (by their check characters, as an all-digit USCC exists)."""
+    if kind == HolderKind.ANY or len(holder_id) != 18:
+        return True
+    first17, last = holder_id[:17], holder_id[17].upper()
+    check = uscc_check_char if kind == HolderKind.ORGANISATION else id_check_digit
+    try:
+        return check(first17) == last
+    except ValueError:  # not made of that code's characters
+        return False
+
+
 def holder_licences(holder_ids: list[str], type_code: str) -> list[Licence]:
     """The holders' licences of a type, newest first: only what choosing one, refusing it and
     recording its use read (not the signed content), with the cached type."""
     ltype = get_type(type_code)
     if ltype is None:
         return []
-    rows = [
-        lic for h in dict.fromkeys(h for h in holder_ids if h) for lic in _HOLDER_LICENCES.all((h, ltype.pk))
-    ]
+    # Only holders of the type's kind: a business licence is never a person's.
+    holders = [h for h in dict.fromkeys(holder_ids) if h and _holds_kind(h, ltype.holder_kind)]
+    rows = [lic for h in holders for lic in _HOLDER_LICENCES.all((h, ltype.pk))]
     rows.sort(key=lambda lic: (lic.issue_date, lic.pk), reverse=True)
     for lic in rows:
         lic.type = ltype

@@ -442,3 +442,19 @@ def test_demo_licences_load_idempotently(city: dict[str, Any]):
     assert n >= 6 and load_demo_licences() == 0
     assert Licence.objects.filter(holder_id_number=COMPANY_USCC, type__code="YYZZ").exists()
     assert all(verify(lic.qr_payload).valid for lic in Licence.objects.all())
+
+
+def test_a_holder_is_looked_for_only_among_ids_of_the_licence_types_kind():
+    from datetime import date
+
+    from onewindow.core.validators import make_resident_id, make_uscc
+    from onewindow.licences.models import HolderKind
+    from onewindow.licences.services import _holds_kind
+
+    person = make_resident_id("330803", date(1990, 5, 12), 27, "M")
+    firm = make_uscc("9", "1", "330800", "MA5GQ003K")
+    digits_only_firm = make_uscc("9", "1", "330800", "123456789")  # an older organisation code
+    assert _holds_kind(firm, HolderKind.ORGANISATION) and not _holds_kind(firm, HolderKind.PERSON)
+    assert _holds_kind(person, HolderKind.PERSON) and not _holds_kind(person, HolderKind.ORGANISATION)
+    assert _holds_kind(digits_only_firm, HolderKind.ORGANISATION)
+    assert all(_holds_kind(x, HolderKind.ANY) for x in (person, firm))

@@ -464,8 +464,16 @@ def _authorize_submit(actor: Actor, channel: str, applicant: ApplicantIn, hall: 
         if not has_role(actor, Role.INTAKE_CLERK):
             raise _deny("intake clerk required")
     else:  # online / mobile: applicants apply for themselves
-        profile = ApplicantProfile.objects.filter(user=_user(actor)).first()
-        if profile is None or profile.id_number != applicant.id_number:
+        user = _user(actor)
+        profile = (
+            None
+            if user is None
+            else _query(
+                ("profile_of_user",),
+                lambda v: ApplicantProfile.objects.filter(user_id=v).values_list("id_number"),
+            ).first(user.pk)
+        )
+        if profile is None or profile[0] != applicant.id_number:
             raise ForbiddenError(
                 bi(
                     "网上申请只能以本人（本单位）身份提交",

@@ -1,8 +1,8 @@
 """Case lifecycles through the service functions, against the same rows written with raw ORM
 bulk inserts, measured side by side in one run.
 
-    python benchmarks/intake.py [--db sqlite|postgres] [--cases 500] [--rounds 5] [--profile]
-        [--socket [DIR]] [--no-prepare] [--no-producers]
+    python benchmarks/intake.py [--db sqlite|postgres] [--cases 500] [--rounds 5] [--workers 1]
+        [--profile] [--socket [DIR]] [--no-prepare] [--no-producers]
 
 A lifecycle is the one of DESIGN §5 at a window: submit (window intake) → accept → step 1
 claimed and approved → step 2 claimed and approved (→ APPROVED → READY) → delivered at the
@@ -15,7 +15,12 @@ Prints per-phase timings, the queries of one lifecycle per transition, optionall
 ratio = raw_per_s / cases_per_s (how much the checks, locks and audit cost), db, cases. The two
 phases alternate in --rounds rounds; the figures are the medians over the rounds (the ratio: of
 each round's ratio), so that a burst of load from elsewhere during one round does not decide
-them; the totals are printed as well."""
+them; the totals are printed as well.
+
+With --workers N both phases run in N forked processes at once, each with its own connection,
+as a server with N worker processes would: the figures are then the machine's throughput. The
+machine's CPU per lifecycle (the database server's included, when it runs here) is printed
+with the ceiling it sets."""
 
 from __future__ import annotations
 

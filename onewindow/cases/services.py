@@ -1385,7 +1385,16 @@ def decide_work_item(
     still_open = [w for w in open_work_items(case) if w.pk != wi.pk]
     pending = any(w.step_seq == wi.step_seq for w in still_open)
     payload = {"work_item": str(wi.public_id), "step": wi.step_seq, "department": wi.department.code}
-    if pending:
+    if pending or index + 1 < len(steps):
+        # The step waits for other departments, or the next step opens: the case stays in review.
+        opened: list[WorkItem] = []
+        save: list[str] | None = []  # a decision on the case's work: its version moves
+        if not pending:
+            opened = _open_step(case, steps[index + 1], timezone.localdate(now), write=False)
+            flags = (case.sla, case.legal_breach, case.step_overdue)
+            clock.refresh_flags(case, now=now, work_items=still_open + opened)
+            changed = (case.sla, case.legal_breach, case.step_overdue) != flags
+            save = ["sla", "legal_breach", "step_overdue"] if changed else None
         _event(
             case,
             "step_approve",
@@ -1394,27 +1403,10 @@ def decide_work_item(
             reason=wi.opinion,
             payload=payload,
             at=now,
-            save=[],
-            updates=[decided],
-        )
-        return wi
-    if index + 1 < len(steps):
-        opened = _open_step(case, steps[index + 1], timezone.localdate(now), write=False)
-        _event(
-            case,
-            "step_approve",
-            actor,
-            from_status=old,
-            reason=wi.opinion,
-            payload=payload,
-            at=now,
+            save=save,
             updates=[decided],
             rows=opened,
         )
-        flags = (case.sla, case.legal_breach, case.step_overdue)
-        clock.refresh_flags(case, now=now, work_items=still_open + opened)
-        if (case.sla, case.legal_breach, case.step_overdue) != flags:
-            _save(case, ["sla", "legal_breach", "step_overdue"])
         return wi
     case.status = CaseStatus.APPROVED
     case.decided_at, case.decision_reason, case.decision_basis = now, wi.opinion, basis.strip()[:2000]

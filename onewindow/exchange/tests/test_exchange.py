@@ -186,6 +186,7 @@ def _fetch(
     dataset: str = "population",
     case: str = "C-1",
     item: str = "330800-SCJG-01-0009",
+    memo: dict[Any, Any] | None = None,
 ) -> ex.Fetch:
     return ex.fetch(
         dataset,
@@ -196,6 +197,7 @@ def _fetch(
         purpose="测试",
         case_number=case,
         item_code=item,
+        memo=memo,
     )
 
 
@@ -221,20 +223,7 @@ def test_reads_sharing_a_memo_ask_the_registry_once_and_each_is_logged(
     """A bundle's children starting together (one transaction) share a memo: the registry is
     asked once about the subject; every case's read is still checked and logged."""
     memo: dict[Any, Any] = {}
-    got = [
-        ex.fetch(
-            "population",
-            CITIZEN_ID,
-            ["name"],
-            actor="clerk-test",
-            department=city["scjg"],
-            purpose="测试",
-            case_number=number,
-            item_code="330800-SCJG-01-0009",
-            memo=memo,
-        )
-        for number in ("C-1", "C-2")
-    ]
+    got = [_fetch(city, ["name"], case=number, memo=memo) for number in ("C-1", "C-2")]
     assert [g.data for g in got] == [{"name": "陈晓明"}] * 2
     assert registry.hits == 1
     assert {k[0] for k in memo} == {"dataset", "grants", "answer"}  # each read once
@@ -244,20 +233,7 @@ def test_reads_sharing_a_memo_ask_the_registry_once_and_each_is_logged(
     registry.mode = "down"
     memo.clear()
     assert _fetch(city, ["name"]).result == AccessResult.FAILED
-    assert (
-        ex.fetch(
-            "population",
-            CITIZEN_ID,
-            ["name"],
-            actor="t",
-            department=city["scjg"],
-            purpose="p",
-            case_number="C-3",
-            item_code="330800-SCJG-01-0009",
-            memo=memo,
-        ).result
-        == AccessResult.FAILED
-    )
+    assert _fetch(city, ["name"], case="C-3", memo=memo).result == AccessResult.FAILED
     assert not [k for k in memo if k[0] == "answer"]
 
 

@@ -4,12 +4,17 @@ once per model and shape (or per query) and run it with fresh values."""
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
 from django.db import DatabaseError, connections, models
+from django.db.models.base import ModelState
+from django.db.models.fields.files import FileDescriptor
+from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
 from django.db.models.query import ModelIterable, get_related_populators
+from django.db.models.signals import post_init, pre_init
 from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
@@ -210,7 +215,7 @@ class Prepared:
             [c[0].target.attname for c in select[start:end]],
             start,
             end,
-            get_related_populators(klass_info, select, alias),
+            _row_builder(klass_info, select, alias) or get_related_populators(klass_info, select, alias),
         )
         self.compiled[alias] = plan
         return plan
@@ -236,6 +241,8 @@ class Prepared:
             rows = compiler.apply_converters(map(list, rows), converters)
         if model is None:
             return [tuple(r) for r in rows]
+        if callable(populators):  # the instances built directly (see _row_builder)
+            return [populators(row) for row in rows]
         out = []
         for row in rows:
             obj = model.from_db(using, attnames, row[start:end])
@@ -247,6 +254,70 @@ class Prepared:
     def first(self, value: Any, using: str = "default") -> Any:
         rows = self.all(value, using)
         return rows[0] if rows else None
+
+
+# Descriptors whose __set__ on a new instance only stores the value in its __dict__.
+_STORING = (ForeignKeyDeferredAttribute, FileDescriptor)
+_MISSING = object()
+
+
+def _plain_model(model: Any, attnames: Iterable[str]) -> bool:
+    """Instances of `model` are fully built by `Model.from_db` storing the fields' values: no
+    inherited parent rows, no `from_db` of its own, no init signal listened to, and no
+    attribute among `attnames` whose setter does more than store."""
+    if (
+        model._meta.parents
+        or getattr(model.from_db, "__func__", None) is not models.Model.from_db.__func__
+        or pre_init.has_listeners(model)
+        or post_init.has_listeners(model)
+    ):
+        return False
+    for name in attnames:
+        attr = inspect.getattr_static(model, name, _MISSING)
+        if hasattr(type(attr), "__set__") and not isinstance(attr, _STORING):
+            return False
+    return True
+
+
+def _row_builder(klass_info: dict[str, Any], select: Any, alias: str) -> Callable[[Any], Any] | None:
+    """row → the model instance with its select_related objects, as `Model.from_db` and Django's
+    related populators build them, without their per-field descriptor calls: the selected
+    columns go straight into the instance's `__dict__` (a deferred field stays absent, as there),
+    its state says "from `alias`, not adding", and each related object (None when its key is
+    NULL) is cached on it as `select_related` caches it. None where a model is not plain."""
+    model = klass_info["model"]
+    sf = klass_info["select_fields"]
+    start, end = sf[0], sf[-1] + 1
+    attnames = tuple(c[0].target.attname for c in select[start:end])
+    if klass_info.get("from_parent") or not _plain_model(model, attnames):
+        return None
+    pk_at = start + attnames.index(model._meta.pk.attname)
+    related = []
+    for info in klass_info.get("related_klass_infos", []):
+        build = _row_builder(info, select, alias)
+        if build is None:
+            return None
+        related.append((build, info["local_setter"], info["remote_setter"]))
+    new = model.__new__
+
+    def build(row: Any) -> Any:
+        if row[pk_at] is None:  # a NULL key of a related object
+            return None
+        obj = new(model)
+        state = ModelState()
+        state.adding = False
+        state.db = alias
+        d = obj.__dict__
+        d["_state"] = state
+        d.update(zip(attnames, row[start:end], strict=True))
+        for build_related, local_setter, remote_setter in related:
+            rel = build_related(row)
+            local_setter(obj, rel)
+            if rel is not None:
+                remote_setter(rel, obj)
+        return obj
+
+    return build
 
 
 _prepared: dict[tuple[Any, ...], Prepared] = {}

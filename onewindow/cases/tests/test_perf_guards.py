@@ -168,3 +168,45 @@ def test_the_hashed_body_is_the_prefix_and_the_seq():
         )
         got = hashlib.sha256(("f" * 64 + prefix + str(seq) + "}").encode("utf-8")).hexdigest()
         assert got == expected
+
+
+def _tree(obj: Any, depth: int = 0) -> Any:
+    """What an instance holds: its stored values, state, deferred fields and, recursively, the
+    related objects cached on it."""
+    if obj is None or depth > 3:
+        return None
+    values = {k: v for k, v in obj.__dict__.items() if k != "_state"}
+    cache = obj._state.__dict__.get("fields_cache", {})
+    return (
+        type(obj),
+        values,
+        (obj._state.adding, obj._state.db),
+        sorted(obj.get_deferred_fields()),
+        {k: _tree(v, depth + 1) for k, v in cache.items()},
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_compiled_locked_reads_build_the_instances_django_builds(shop: Any, personas: dict[str, Any]):
+    from onewindow.cases.models import Case, WorkItem
+    from onewindow.cases.tests.conftest import submit
+
+    case = submit(personas)
+    cs.accept_case(case, actor=personas["clerk"])
+    wi = cs.open_work_items(case)[0]
+    cs.claim_work_item(wi, actor=personas["approver"])
+    related = ("region", "department", "case", "case__handling_region", "case__parent")
+    with transaction.atomic():  # compiled
+        cs._lock_work_item(wi, case_related=("handling_region", "parent"))
+    with transaction.atomic(), mock.patch.object(WorkItem, "from_db", side_effect=AssertionError):
+        compiled = cs._lock_work_item(wi, case_related=("handling_region", "parent"))
+        compiled_case = cs._lock(case.number, CaseStatus.values, "test")
+    with transaction.atomic():
+        django_wi = cs._without_unread(WorkItem.objects.select_related(*related), related).get(pk=wi.pk)
+        django_case = cs._without_unread(
+            Case.objects.select_related(*cs._CASE_RELATED), cs._CASE_RELATED
+        ).get(pk=case.pk)
+    assert compiled.case.parent is None  # a NULL key: cached as None, no query
+    assert _tree(compiled) == _tree(django_wi)
+    assert _tree(compiled_case) == _tree(django_case)
+    assert compiled.region.get_deferred_fields() and compiled_case.item.get_deferred_fields()

@@ -92,7 +92,7 @@ from onewindow.catalog.models import (
 from onewindow.core.errors import ConflictError, ForbiddenError, InvalidError, NotFoundError
 from onewindow.core.i18n import bi
 from onewindow.core.validators import make_uscc
-from onewindow.org.models import ApplicantProfile, Hall, IdType, Region
+from onewindow.org.models import Hall, IdType, Region
 
 SYSTEM = "system"
 FAILED = frozenset({CaseStatus.REFUSED, CaseStatus.TERMINATED, CaseStatus.WITHDRAWN, CaseStatus.NOT_ACCEPTED})
@@ -132,6 +132,7 @@ _BUNDLE = cs._query(
     lambda v: Bundle.objects.select_related("lead_department__region").filter(code=v, state=ItemState.ACTIVE),
     cs._Prepared.STR_MARK,
 )
+_BUNDLE_BY_PK = cs._query(("bundle",), lambda v: Bundle.objects.filter(pk=v))
 _STAGES = cs._query(("bundle_stages",), lambda v: BundleStage.objects.filter(bundle_id=v).order_by("seq"))
 _MEMBERS = cs._query(("bundle_members",), lambda v: BundleMember.objects.filter(bundle_id=v).order_by("id"))
 
@@ -456,11 +457,7 @@ def submit_bundle(
     now = timezone.now()
     user = cs._user(actor)
     application = cs._insert(Application(channel=channel, submitted_by=user))
-    profile_user = (
-        ApplicantProfile.objects.filter(id_number=applicant.id_number)
-        .values_list("user_id", flat=True)
-        .first()
-    )
+    profile_user = cs._profile_user(applicant.id_number)
     common = {
         "application": application,
         "applicant_type": applicant.id_type,
@@ -641,7 +638,7 @@ def accept_parent(parent: Case, actor: cs.Actor) -> Case:
             code="materials_incomplete",
             extra={"status": parent.status, "materials": [m.seq for m in missing]},
         )
-    bundle = Bundle.objects.get(pk=parent.bundle_id)
+    bundle = _BUNDLE_BY_PK.first(parent.bundle_id)
     now = timezone.now()
     start = timezone.localdate(now)
     dues = _bundle_dues(bundle, start, now, parent.handling_region.code)
@@ -935,6 +932,15 @@ def _child_event(child: Case, ev: CaseEvent, actor: cs.Actor) -> None:
     _aggregate(parent, kids, actor)
 
 
+_DELIVERY = cs._query(("case_delivery",), lambda v: Delivery.objects.filter(case_id=v).order_by("pk"))
+_DELIVERABLE = cs._query(
+    ("bundle_deliverable",),
+    lambda v: Case.objects.filter(parent_id=v, status__in=[CaseStatus.READY, CaseStatus.REFUSED]).order_by(
+        "stage_seq", "pk"
+    ),
+)
+
+
 def _parent_event(parent: Case, ev: CaseEvent, actor: cs.Actor) -> None:
     if ev.kind == "not_accept":
         for child in parent.children.filter(status=CaseStatus.SUBMITTED):
@@ -946,15 +952,17 @@ def _parent_event(parent: Case, ev: CaseEvent, actor: cs.Actor) -> None:
             )
         return
     # deliver: every READY child (and REFUSED child, with its decision) goes out with the parent.
-    delivery = Delivery.objects.filter(case_id=parent.pk).first()
+    delivery = _DELIVERY.first(parent.pk)
     now = ev.at
-    children = list(parent.children.filter(status__in=[CaseStatus.READY, CaseStatus.REFUSED]))
-    Delivery.objects.bulk_create(
+    children = _DELIVERABLE.all(parent.pk)
+    for c in children:
+        c.parent = parent  # as parent.children would have it: not read again
+    cs._insert_rows(
         [
             Delivery(
                 case=c,
                 method=parent.delivery_method,
-                hall=delivery.hall if delivery else None,
+                hall_id=delivery.hall_id if delivery else None,
                 courier=delivery.courier if delivery else "",
                 waybill=delivery.waybill if delivery else "",
                 address=delivery.address if delivery else "",
@@ -1006,14 +1014,11 @@ def assign_new_enterprise(case: Case, actor: cs.Actor) -> None:
 
     if not apps.is_installed("onewindow.licences"):
         return
-    from onewindow.licences.models import HolderKind, LicenceType
-    from onewindow.licences.services import licence_types_of
+    from onewindow.licences.models import HolderKind
+    from onewindow.licences.services import get_type, licence_types_of
 
-    codes = licence_types_of(case.item)
-    if (
-        not codes
-        or not LicenceType.objects.filter(code__in=codes, holder_kind=HolderKind.ORGANISATION).exists()
-    ):
+    types = [get_type(code) for code in licence_types_of(case.item)]
+    if not any(t is not None and t.holder_kind == HolderKind.ORGANISATION for t in types):
         return
     name = str((case.form_data or {}).get("company_name") or "").strip()
     if not name:

@@ -15,8 +15,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import transaction
 from django.utils import timezone
 
 from onewindow.audit.services import Update, record
@@ -410,28 +409,20 @@ def _level_of(code: str) -> int:
 
 
 def _next_number(region_code: str, day: date) -> str:
-    """Readable, unique under concurrency: 330803-20261128-00012. The counter row is updated
-    first, so its lock (PostgreSQL) or the write lock (SQLite) orders concurrent submissions."""
+    """Readable, unique under concurrency: 330803-20261128-00012."""
     prefix = f"{region_code[:6]}-{day:%Y%m%d}"
-    connection = transaction.get_connection()
-    if connection.vendor == "postgresql" or (
-        connection.vendor == "sqlite" and connection.Database.sqlite_version_info >= (3, 35)
-    ):
-        # One statement: the row lock and the new value (UPDATE ... RETURNING).
-        table = connection.ops.quote_name(CaseSequence._meta.db_table)
-        with connection.cursor() as cur:
-            cur.execute(f"UPDATE {table} SET last = last + 1 WHERE prefix = %s RETURNING last", [prefix])
-            row = cur.fetchone()
-        if row is not None:
-            return f"{prefix}-{row[0]:05d}"
-    if not CaseSequence.objects.filter(prefix=prefix).update(last=F("last") + 1):
-        try:
-            with transaction.atomic():
-                CaseSequence.objects.create(prefix=prefix, last=1)
-        except IntegrityError:
-            CaseSequence.objects.filter(prefix=prefix).update(last=F("last") + 1)
-    last = CaseSequence.objects.filter(prefix=prefix).values_list("last", flat=True).get()
-    return f"{prefix}-{last:05d}"
+    return f"{prefix}-{fastsql.next_in_sequence(CaseSequence, prefix):05d}"
+
+
+def _profile_user(id_number: str) -> int | None:
+    """The key of the account whose verified identity is `id_number` (the applicant's own
+    account, which sees the case), or None."""
+    row = _query(
+        ("profile_user",),
+        lambda v: ApplicantProfile.objects.filter(id_number=v).values_list("user_id"),
+        _Prepared.STR_MARK,
+    ).first(id_number)
+    return row[0] if row else None
 
 
 def _clerk_post(actor: Actor) -> tuple[Hall | None, Window | None]:
@@ -685,12 +676,7 @@ def submit_case(
     now = timezone.now()
     user = _user(actor)
     application = _insert(Application(channel=channel, submitted_by=user))
-    profile_row = _query(
-        ("profile_user",),
-        lambda v: ApplicantProfile.objects.filter(id_number=v).values_list("user_id"),
-        _Prepared.STR_MARK,
-    ).first(applicant.id_number)
-    profile_user = profile_row[0] if profile_row else None
+    profile_user = _profile_user(applicant.id_number)
     case = Case(
         number=_next_number(accept_region.code, timezone.localdate(now)),
         application=application,

@@ -9,7 +9,8 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db import DatabaseError, connections, models
+from django.db import DatabaseError, IntegrityError, connections, models, transaction
+from django.db.models import F
 from django.db.models.base import ModelState
 from django.db.models.fields.files import FileDescriptor
 from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
@@ -375,3 +376,28 @@ def update(obj: models.Model, fields: Iterable[str]) -> None:
 
 def missing_row(obj: models.Model) -> DatabaseError:
     return DatabaseError(f"{type(obj).__name__} {obj.pk}: the row to update does not exist")
+
+
+def next_in_sequence(model: type[models.Model], prefix: str) -> int:
+    """The next value of the counter row `prefix` of `model` (a counter model: a unique `prefix`
+    and a `last` value), the row created at 1 the first time. Unique under concurrency: the
+    row's update comes first, so its lock (PostgreSQL) or the write lock (SQLite) orders
+    concurrent callers; one statement (UPDATE … RETURNING) where the database can."""
+    connection = transaction.get_connection()
+    if connection.vendor == "postgresql" or (
+        connection.vendor == "sqlite" and connection.Database.sqlite_version_info >= (3, 35)
+    ):
+        table = connection.ops.quote_name(model._meta.db_table)
+        with connection.cursor() as cur:
+            cur.execute(f"UPDATE {table} SET last = last + 1 WHERE prefix = %s RETURNING last", [prefix])
+            row = cur.fetchone()
+        if row is not None:
+            return row[0]
+    rows = model._default_manager.filter(prefix=prefix)
+    if not rows.update(last=F("last") + 1):
+        try:
+            with transaction.atomic():
+                model._default_manager.create(prefix=prefix, last=1)
+        except IntegrityError:  # created meanwhile by a concurrent caller
+            rows.update(last=F("last") + 1)
+    return rows.values_list("last", flat=True).get()

@@ -13,8 +13,7 @@ from typing import Any
 
 import yaml
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import transaction
 from django.utils import timezone
 
 from onewindow.audit.services import record
@@ -170,14 +169,7 @@ def qr_claims_of(lic: Licence, content: bytes) -> dict[str, Any]:
 
 
 def _next_serial(type_code: str, uscc: str, year: int) -> str:
-    prefix = f"{type_code}.{uscc}.{year}"
-    if not LicenceSequence.objects.filter(prefix=prefix).update(last=F("last") + 1):
-        try:
-            with transaction.atomic():
-                LicenceSequence.objects.create(prefix=prefix, last=1)
-        except IntegrityError:
-            LicenceSequence.objects.filter(prefix=prefix).update(last=F("last") + 1)
-    last = LicenceSequence.objects.filter(prefix=prefix).values_list("last", flat=True).get()
+    last = fastsql.next_in_sequence(LicenceSequence, f"{type_code}.{uscc}.{year}")
     if last > 999_999:
         raise ConflictError(bi("本年度证照流水号已用尽", "Licence serials for this year are exhausted"))
     return f"{year:04d}{last:06d}"
@@ -245,7 +237,7 @@ def issue(
         previous=previous,
     )
     _sign(lic, actor)
-    lic.save()
+    fastsql.insert(lic)
     record(
         "licences.issue",
         lic,
@@ -305,6 +297,23 @@ def _licence_types_of(item: Any) -> list[str]:
     return list(dict.fromkeys(codes))
 
 
+_DEPARTMENT = fastsql.prepared(("licences_department",), lambda v: Department.objects.filter(pk=v))
+_ISSUED_FOR_CASE = fastsql.prepared(
+    ("licences_issued_for_case",),
+    lambda case, code: Licence.objects.filter(source_case_id=case, type__code=code).values_list("pk")[:1],
+    (fastsql.Prepared.INT_MARK, fastsql.Prepared.STR_MARK),
+)
+
+
+def _issuer_of(case: Any) -> Department:
+    """The case's handling department (read unless the case came with it), else its item's."""
+    if not case.handling_department_id:
+        return case.item.department
+    if type(case).handling_department.is_cached(case):
+        return case.handling_department
+    return _DEPARTMENT.first(case.handling_department_id)
+
+
 def issue_for_case(case: Any, actor: Any) -> list[Licence]:
     """The output producer (cases.services.output_producers): inside the approve transaction,
     issue each licence the item outputs, once per case and type."""
@@ -313,10 +322,10 @@ def issue_for_case(case: Any, actor: Any) -> list[Licence]:
     codes = licence_types_of(case.item)
     if not codes:
         return []  # most items output an approval document: nothing to sign
-    issuer = case.handling_department or case.item.department
+    issuer = _issuer_of(case)
     out = []
     for code in codes:
-        if Licence.objects.filter(source_case=case, type__code=code).exists():
+        if _ISSUED_FOR_CASE.first((case.pk, code)) is not None:
             continue
         ltype = get_type(code)
         if ltype is None:

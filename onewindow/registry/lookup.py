@@ -237,14 +237,32 @@ def _enterprise(subject: str, fields: set[str]) -> Row | None:
 
 
 def _real_estate(subject: str, fields: set[str]) -> Row | None:
-    units = RealEstateUnit.objects.prefetch_related("owners").order_by("-registered_on", "-id")
+    """The units of a unit number or of an owner (newest registration first), each with all
+    its owners: two compiled queries."""
     by_unit = len(subject) == 28
-    units = (
-        units.filter(unit_number=subject) if by_unit else units.filter(owners__owner_id=subject).distinct()
-    )
+    units = fastsql.prepared(
+        ("registry_units", by_unit),
+        lambda v: (
+            RealEstateUnit.objects.filter(unit_number=v)
+            if by_unit
+            else RealEstateUnit.objects.filter(owners__owner_id=v).distinct()
+        ).order_by("-registered_on", "-id"),
+        fastsql.Prepared.STR_MARK,
+    ).all(subject)
+    if not units:
+        return None
+    owners_of: dict[str, list[Any]] = {}
+    for o in fastsql.prepared(
+        ("registry_unit_owners", by_unit),
+        lambda v: RealEstateOwner.objects.filter(
+            **({"unit_id": v} if by_unit else {"unit__owners__owner_id": v})
+        ).order_by("unit_id", "position"),
+        fastsql.Prepared.STR_MARK,
+    ).all(subject):
+        owners_of.setdefault(o.unit_id, []).append(o)
     records = []
     for u in units:
-        owners = list(u.owners.all())
+        owners = owners_of.get(u.unit_number, [])
         records.append(
             {
                 **{name: getattr(u, name) for name in _values(RealEstateUnit) if name != "region_code"},

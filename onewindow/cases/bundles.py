@@ -343,7 +343,8 @@ def _merged_rows(
         if seq not in known and (g.satisfied_by or g.file is not None):
             errors[f"materials.{seq}"] = [bi("本一件事没有这一材料", "no such material for this bundle")]
     for mm in merged:
-        m = CaseMaterial(
+        m = cs._new(
+            CaseMaterial,
             case=parent,
             requirement=mm.requirement,
             seq=mm.seq,
@@ -456,7 +457,7 @@ def submit_bundle(
 
     now = timezone.now()
     user = cs._user(actor)
-    application = cs._insert(Application(channel=channel, submitted_by=user))
+    application = cs._insert(cs._new(Application, channel=channel, submitted_by=user))
     profile_user = cs._profile_user(applicant.id_number)
     common = {
         "application": application,
@@ -540,7 +541,8 @@ def submit_bundle(
     )
     cs._insert_rows(
         [
-            CaseEvent(
+            cs._new(
+                CaseEvent,
                 case=c,
                 at=now,
                 actor=user,
@@ -959,7 +961,8 @@ def _parent_event(parent: Case, ev: CaseEvent, actor: cs.Actor) -> None:
         c.parent = parent  # as parent.children would have it: not read again
     cs._insert_rows(
         [
-            Delivery(
+            cs._new(
+                Delivery,
                 case=c,
                 method=parent.delivery_method,
                 hall_id=delivery.hall_id if delivery else None,

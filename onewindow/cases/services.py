@@ -129,6 +129,7 @@ _query = fastsql.prepared
 _write = fastsql.update
 _insert_rows = fastsql.insert_rows
 _insert = fastsql.insert
+_new = fastsql.new
 
 
 # What the transitions read of a case besides its own row (joined, not loaded one by one).
@@ -231,7 +232,8 @@ def _event(
     if save is not None:
         case.row_version += 1
         change = (case, [*save, "row_version", "updated_at"])
-    ev = CaseEvent(
+    ev = _new(
+        CaseEvent,
         case=case,
         at=at or timezone.now(),
         actor=_user(actor),
@@ -499,8 +501,14 @@ def _build_materials(
                     bi("按所填表单，本材料无需提交", "this material does not apply to what the form says")
                 ]
             continue
-        m = CaseMaterial(
-            case=case, requirement=req, seq=req.seq, name=req.name, required=req.required, source=req.source
+        m = _new(
+            CaseMaterial,
+            case=case,
+            requirement=req,
+            seq=req.seq,
+            name=req.name,
+            required=req.required,
+            source=req.source,
         )
         if fill_material(m, req.source_kind, given.get(req.seq), errors, self_service=self_service):
             rows.append(m)
@@ -675,7 +683,7 @@ def submit_case(
         )
     now = timezone.now()
     user = _user(actor)
-    application = _insert(Application(channel=channel, submitted_by=user))
+    application = _insert(_new(Application, channel=channel, submitted_by=user))
     profile_user = _profile_user(applicant.id_number)
     case = Case(
         number=_next_number(accept_region.code, timezone.localdate(now)),
@@ -1012,7 +1020,8 @@ def _open_step(case: Case, step: dict[str, Any], start: date, write: bool = True
     if case.promised_due and due > case.promised_due:
         due = case.promised_due
     items = [
-        WorkItem(
+        _new(
+            WorkItem,
             case=case,
             step_seq=step["seq"],
             step_name=step["name"],
@@ -1667,7 +1676,8 @@ def deliver_case(
     now = timezone.now()
     if method == DeliveryMethod.WINDOW and hall is None:
         hall = case.deliver_hall or case.accept_hall
-    delivery = Delivery(
+    delivery = _new(
+        Delivery,
         case=case,
         method=method,
         hall=hall if method == DeliveryMethod.WINDOW else None,

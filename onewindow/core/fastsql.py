@@ -321,6 +321,74 @@ def _row_builder(klass_info: dict[str, Any], select: Any, alias: str) -> Callabl
     return build
 
 
+_new_plans: dict[Any, Any] = {}
+
+
+def _new_plan(model: Any) -> Any:
+    """Per field of `model`: (name, attname, relation or None, default) for `new`; None when the
+    model is not plain (see _plain_model), has virtual or generated fields, or the project
+    routes databases (a relation's database would be the router's to choose)."""
+    from django.conf import settings
+
+    opts = model._meta
+    if settings.DATABASE_ROUTERS or any(f.column is None or f.generated for f in opts.fields):
+        return None
+    if not _plain_model(model, [f.attname for f in opts.concrete_fields]):
+        return None
+    plan = []
+    for f in opts.concrete_fields:
+        rel = None
+        if f.is_relation and (f.many_to_one or f.one_to_one):
+            ((_, target),) = f.related_fields
+            reverse = f.remote_field.cache_name if f.one_to_one else None
+            rel = (f.remote_field.model._meta.concrete_model, target.attname, f.cache_name, reverse)
+        plan.append((f.name, f.attname, rel, f.get_default))
+    return plan
+
+
+def new(model: type[Any], **values: Any) -> Any:
+    """`model(**values)` (a new, unsaved instance: given fields set, relations given as objects
+    cached, the others at their defaults) without Django's per-field descriptor calls; for the
+    models of the transitions, built many times per case. Anything `_new_plan` does not cover
+    (unknown or property keywords, models that are not plain) goes to `model(**values)`."""
+    plan = _new_plans.get(model, False)
+    if plan is False:
+        plan = _new_plans[model] = _new_plan(model)
+    if plan is None:
+        return model(**values)
+    obj = model.__new__(model)
+    state = ModelState()
+    d = obj.__dict__
+    d["_state"] = state
+    used = 0
+    for name, attname, rel, default in plan:
+        if rel is not None and name in values:
+            used += 1
+            value = values[name]
+            related_model, target, cache_name, reverse = rel
+            if value is None:
+                d[attname] = None
+            elif not isinstance(value, related_model):
+                return model(**values)  # Django raises its ValueError
+            else:
+                if state.db is None:
+                    state.db = value._state.db or "default"
+                if value._state.db is None:
+                    value._state.db = state.db
+                d[attname] = getattr(value, target)
+                if reverse is not None:  # one-to-one: the other side knows this one
+                    value._state.fields_cache[reverse] = obj
+            state.fields_cache[cache_name] = value
+        elif attname in values:
+            used += 1
+            d[attname] = values[attname]
+        else:
+            d[attname] = default()
+    if used != len(values):  # an unknown name, a property, or a field named twice
+        return model(**values)
+    return obj
+
+
 _prepared: dict[tuple[Any, ...], Prepared] = {}
 
 

@@ -227,7 +227,8 @@ def fetch(
     started = time.monotonic()
 
     def log(result: str, reason: str = "", data: Any = None) -> Fetch:
-        rec = AccessRecord(
+        rec = fastsql.new(
+            AccessRecord,
             at=timezone.now(),
             official=user,
             official_name=name,
@@ -326,7 +327,8 @@ def probe_record(
             result, reason = AccessResult.NOT_FOUND, f"not found in {dataset.name}"
         else:
             result, reason = AccessResult.GRANTED, "existence check: no field values read"
-    rec = AccessRecord(
+    rec = fastsql.new(
+        AccessRecord,
         at=timezone.now(),
         official=user,
         official_name=name,

@@ -630,7 +630,8 @@ def record_usage(
 ) -> LicenceUsage:
     user = actor if isinstance(actor, AbstractBaseUser) else None
     name = (user.get_full_name() or user.get_username()) if user else str(actor or "system")
-    usage = LicenceUsage(
+    usage = fastsql.new(
+        LicenceUsage,
         licence=lic,
         department=department,
         official=user,

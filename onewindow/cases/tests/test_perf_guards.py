@@ -8,17 +8,20 @@ The budgets count the transition's savepoint pair (the test runs inside a transa
 
 from __future__ import annotations
 
+import uuid
+from datetime import datetime
 from typing import Any
 from unittest import mock
 
 import pytest
 from django.db import connection, transaction
+from django.utils import timezone
 
 from onewindow.audit.models import AuditEntry, AuditHead
 from onewindow.audit.services import _body_prefix, entry_hash, record, verify
 from onewindow.cases import services as cs
 from onewindow.cases.models import CaseStatus
-from onewindow.cases.tests.conftest import FORM, applicant, paper
+from onewindow.cases.tests.conftest import FORM, applicant, paper, submit
 
 # Statements of one audit append (both databases: one).
 AUDIT = 1  # PostgreSQL: UPDATE … INSERT in one statement; SQLite: INSERT … SELECT + trigger
@@ -189,7 +192,6 @@ def _tree(obj: Any, depth: int = 0) -> Any:
 @pytest.mark.django_db(transaction=True)
 def test_compiled_locked_reads_build_the_instances_django_builds(shop: Any, personas: dict[str, Any]):
     from onewindow.cases.models import Case, WorkItem
-    from onewindow.cases.tests.conftest import submit
 
     case = submit(personas)
     cs.accept_case(case, actor=personas["clerk"])
@@ -210,3 +212,35 @@ def test_compiled_locked_reads_build_the_instances_django_builds(shop: Any, pers
     assert _tree(compiled) == _tree(django_wi)
     assert _tree(compiled_case) == _tree(django_case)
     assert compiled.region.get_deferred_fields() and compiled_case.item.get_deferred_fields()
+
+
+@pytest.mark.django_db
+def test_new_instances_are_the_ones_django_builds(shop: Any, personas: dict[str, Any]):
+    from onewindow.cases.models import CaseEvent, CaseMaterial, Delivery, WorkItem
+    from onewindow.core import fastsql
+
+    case = submit(personas)
+    clerk, now = personas["clerk"], timezone.now()
+    cases = [
+        (CaseEvent, {"case": case, "actor": clerk, "kind": "x", "payload": {"a": 1}, "visit": True}),
+        (CaseEvent, {"case_id": case.pk, "actor": None, "kind": "y"}),  # a key, and no object
+        (CaseMaterial, {"case": case, "seq": 3, "name": "<b>x</b>", "required": False}),
+        (Delivery, {"case": case, "method": "pickup", "delivered_by": clerk, "created_at": now}),
+        (WorkItem, {"case": case, "step_seq": 1, "department_id": case.handling_department_id}),
+    ]
+
+    def fresh(values: dict[str, Any]) -> dict[str, Any]:  # defaults made at call time: their kind
+        return {k: type(v) if isinstance(v, datetime | uuid.UUID) else v for k, v in values.items()}
+
+    for model, values in cases:
+        ours = fastsql.new(model, **values)
+        if model is Delivery:  # one-to-one: the case knows its delivery (the next one replaces it)
+            assert case._state.fields_cache["delivery"] is ours
+        mine = _tree(ours)
+        theirs = _tree(model(**values))
+        assert (mine[0], fresh(mine[1]), *mine[2:]) == (theirs[0], fresh(theirs[1]), *theirs[2:]), model
+    # What it does not cover goes to Django, which raises as usual.
+    with pytest.raises(TypeError):
+        fastsql.new(CaseEvent, case=case, nonsense=1)
+    with pytest.raises(ValueError):
+        fastsql.new(CaseEvent, case=clerk)

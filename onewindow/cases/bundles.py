@@ -481,7 +481,8 @@ def submit_bundle(
         "created_by": user,
     }
     visit = channel in cs.IN_PERSON_CHANNELS
-    parent = Case(
+    parent = cs._new(
+        Case,
         number=cs._next_number(accept_region.code, timezone.localdate(now)),
         bundle=bundle,
         handling_department=lead,
@@ -502,7 +503,8 @@ def submit_bundle(
     cs._insert_rows(rows)
 
     children = [
-        Case(
+        cs._new(
+            Case,
             number=f"{parent.number}-{i:02d}",
             parent=parent,
             item=m.item,

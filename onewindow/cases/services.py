@@ -685,7 +685,8 @@ def submit_case(
     user = _user(actor)
     application = _insert(_new(Application, channel=channel, submitted_by=user))
     profile_user = _profile_user(applicant.id_number)
-    case = Case(
+    case = _new(
+        Case,
         number=_next_number(accept_region.code, timezone.localdate(now)),
         application=application,
         item=item,

@@ -190,13 +190,14 @@ class Prepared:
         slots = [found[0] for found in slots]
         select, klass_info = compiler.select, compiler.klass_info
         fields = [c[0] for c in select[: compiler.col_count]]
+        converters = _quick_converters(compiler.get_converters(fields), connections[alias])
         if qs._iterable_class is not ModelIterable:  # values_list(): plain rows
             plan = (
                 sql,
                 list(params),
                 slots,
                 compiler,
-                compiler.get_converters(fields),
+                converters,
                 None,
                 None,
                 0,
@@ -211,7 +212,7 @@ class Prepared:
             list(params),
             slots,
             compiler,
-            compiler.get_converters(fields),
+            converters,
             klass_info["model"],
             [c[0].target.attname for c in select[start:end]],
             start,
@@ -260,6 +261,27 @@ class Prepared:
 # Descriptors whose __set__ on a new instance only stores the value in its __dict__.
 _STORING = (ForeignKeyDeferredAttribute, FileDescriptor)
 _MISSING = object()
+
+
+def _sqlite_aware(value: Any, expression: Any, connection: Any) -> Any:
+    """SQLite's datetime converter for a connection in UTC: the naive datetime SQLite's adapter
+    gives back made aware in UTC (as `timezone.make_aware(value, UTC)` does); anything else
+    through Django's converter."""
+    if type(value) is datetime and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return connection.ops.convert_datetimefield_value(value, expression, connection)
+
+
+def _quick_converters(converters: dict[int, Any], connection: Any) -> dict[int, Any]:
+    """`converters` (as `get_converters` gives them) with SQLite's datetime converter replaced by
+    `_sqlite_aware` where the connection's time zone is UTC (OneWindow's setting)."""
+    if connection.vendor != "sqlite" or connection.timezone is not UTC:
+        return converters
+    slow = type(connection.ops).convert_datetimefield_value
+    return {
+        pos: ([_sqlite_aware if getattr(c, "__func__", None) is slow else c for c in convs], expression)
+        for pos, (convs, expression) in converters.items()
+    }
 
 
 def _plain_model(model: Any, attnames: Iterable[str]) -> bool:

@@ -190,12 +190,13 @@ def members_of(bundle: Bundle, chosen: Iterable[str] | None = None) -> list[Memb
         )
     picked = [m for m in rows if not m.optional or m.item_code in chosen_set]
     codes = {m.item_code for m in picked}
+    items = cs.active_items([m.item_code for m in picked], bundle.pk)
     out = []
     for m in picked:
         out.append(
             Member(
                 code=m.item_code,
-                item=cs.active_item(m.item_code),
+                item=items[m.item_code],
                 stage_seq=m.stage.seq,
                 stage_name=m.stage.name,
                 optional=m.optional,

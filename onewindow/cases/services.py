@@ -591,21 +591,47 @@ def _attach_upload(m: CaseMaterial, g: MaterialIn, errors: dict[str, list[Any]])
 _ITEM_UNREAD_AT_SUBMIT = tuple(f for f in _ITEM_UNREAD if f not in ("channels", "served_party"))
 
 
+def _active_items() -> Any:
+    """Active items, as a submission reads them (their department, region and template)."""
+    return (
+        ServiceItem.objects.select_related("department__region", "process_template")
+        .defer(*_ITEM_UNREAD_AT_SUBMIT)
+        .filter(state=ItemState.ACTIVE)
+    )
+
+
+def _no_active_item(code: str) -> NotFoundError:
+    return NotFoundError(
+        bi(f"事项不存在或未启用：{code}", f"No active service item: {code}"), code="item_not_found"
+    )
+
+
 def active_item(code: str) -> ServiceItem:
-    item = _query(
-        ("active_item",),
-        lambda v: (
-            ServiceItem.objects.select_related("department__region", "process_template")
-            .defer(*_ITEM_UNREAD_AT_SUBMIT)
-            .filter(code=v, state=ItemState.ACTIVE)
-        ),
-        _Prepared.STR_MARK,
-    ).first(code)
+    item = _query(("active_item",), lambda v: _active_items().filter(code=v), _Prepared.STR_MARK).first(code)
     if item is None:
-        raise NotFoundError(
-            bi(f"事项不存在或未启用：{code}", f"No active service item: {code}"), code="item_not_found"
-        )
+        raise _no_active_item(code)
     return item
+
+
+def active_items(codes: Iterable[str], bundle_id: int) -> dict[str, ServiceItem]:
+    """The active item of each of `codes`, members of the bundle `bundle_id`, by code: one
+    compiled query for all the bundle's members (one active version per code is a database
+    constraint); NotFoundError for a code without one, as `active_item`."""
+    from onewindow.catalog.models import BundleMember
+
+    found = {
+        item.code: item
+        for item in _query(
+            ("active_bundle_items",),
+            lambda v: _active_items().filter(
+                code__in=BundleMember.objects.filter(bundle_id=v).values("item_code")
+            ),
+        ).all(bundle_id)
+    }
+    for code in codes:
+        if code not in found:
+            raise _no_active_item(code)
+    return found
 
 
 @transaction.atomic

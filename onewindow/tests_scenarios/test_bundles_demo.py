@@ -378,3 +378,16 @@ def test_the_business_startup_scenario_meets_its_targets(demo: Any):
 def test_a_scenario_with_a_refusal_ends_partial(demo: Any):
     result = scenarios.run("business-deregistration", refuse="330800-HAIGUAN-10-0003")
     assert result.figures["status"] == "DELIVERED" and result.figures["partial"] is True
+
+
+def test_a_bundle_whose_member_item_is_retired_is_refused_naming_it(client: Client, demo: Any):
+    from onewindow.catalog.models import ItemState, ServiceItem
+
+    body, submitter, _acceptor = bundle_body(STARTUP)
+    ServiceItem.objects.filter(code=SEAL, state=ItemState.ACTIVE).update(state=ItemState.RETIRED)
+    before = Case.objects.count()
+    r = api(client, "post", "/cases", auth(submitter), body)
+    assert r.status_code == 404, r.json()
+    error = r.json()["error"]
+    assert error["code"] == "item_not_found" and SEAL in error["message"] and SEAL in error["message_en"]
+    assert Case.objects.count() == before

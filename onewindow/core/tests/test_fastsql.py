@@ -128,3 +128,24 @@ def test_times_are_sent_as_django_sends_them():
     flag = SystemFlag(key="t")
     sent = fastsql._preparer(created, True)(flag, connection)
     assert flag.updated_at is not None and sent == created.get_db_prep_save(flag.updated_at, connection)
+
+
+def test_a_compiled_query_writes_its_constants_into_the_sql(db: Any):
+    """Constants become literals (the planner sees them: a partial index's condition), the
+    values given at each run stay parameters, and an awkward constant stays a parameter."""
+    fastsql.insert(SystemFlag(key="a", value="on"))
+    fastsql.insert(SystemFlag(key="b", value="it's 100%"))
+    plain = fastsql.prepared(
+        ("test_const",), lambda v: SystemFlag.objects.filter(key=v, value="on"), fastsql.Prepared.STR_MARK
+    )
+    awkward = fastsql.prepared(
+        ("test_awkward",),
+        lambda v: SystemFlag.objects.filter(key=v, value="it's 100%"),
+        fastsql.Prepared.STR_MARK,
+    )
+    assert [f.key for f in plain.all("a")] == ["a"] and plain.all("b") == []
+    assert [f.key for f in awkward.all("b")] == ["b"] and awkward.all("a") == []
+    sql, params = plain.compiled["default"][:2]
+    assert "'on'" in sql and params == [fastsql.Prepared.STR_MARK]
+    sql, params = awkward.compiled["default"][:2]
+    assert "it's" not in sql and params == [fastsql.Prepared.STR_MARK, "it's 100%"]

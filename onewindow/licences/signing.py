@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -85,10 +86,11 @@ def b64u(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
+_B64U = re.compile(r"[A-Za-z0-9_-]+")
+
+
 def b64u_decode(text: str) -> bytes:
-    if not text or any(
-        c not in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_" for c in text
-    ):
+    if not isinstance(text, str) or _B64U.fullmatch(text) is None:
         raise SigningError("bad_format", "not base64url")
     try:
         return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))

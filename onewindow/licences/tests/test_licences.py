@@ -458,3 +458,13 @@ def test_a_holder_is_looked_for_only_among_ids_of_the_licence_types_kind():
     assert _holds_kind(person, HolderKind.PERSON) and not _holds_kind(person, HolderKind.ORGANISATION)
     assert _holds_kind(digits_only_firm, HolderKind.ORGANISATION)
     assert all(_holds_kind(x, HolderKind.ANY) for x in (person, firm))
+
+
+@pytest.mark.parametrize("text", ["", "ab+c", "abc=", "YQ\n", "Y Q", "ＹＱ", "é"])
+def test_base64url_decoding_refuses_anything_but_its_alphabet(text: str):
+    with pytest.raises(signing.SigningError):
+        signing.b64u_decode(text)
+
+
+def test_base64url_decoding_reads_unpadded_text():
+    assert signing.b64u_decode("YQ") == b"a" and signing.b64u_decode(signing.b64u(b"\xff\xfe")) == b"\xff\xfe"

@@ -5,13 +5,16 @@ once per model and shape (or per query) and run it with fresh values."""
 from __future__ import annotations
 
 import inspect
+import json
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
+from django.conf import settings
 from django.db import DatabaseError, IntegrityError, connections, models, transaction
 from django.db.models import F
 from django.db.models.base import ModelState
+from django.db.models.expressions import Col
 from django.db.models.fields.files import FileDescriptor
 from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
 from django.db.models.query import ModelIterable, get_related_populators
@@ -241,7 +244,7 @@ class Prepared:
             cur.execute(sql, params)
             rows = cur.fetchall()
         if converters:
-            rows = compiler.apply_converters(map(list, rows), converters)
+            rows = _converted(rows, converters)
         if model is None:
             return [tuple(r) for r in rows]
         if callable(populators):  # the instances built directly (see _row_builder)
@@ -262,6 +265,7 @@ class Prepared:
 # Descriptors whose __set__ on a new instance only stores the value in its __dict__.
 _STORING = (ForeignKeyDeferredAttribute, FileDescriptor)
 _MISSING = object()
+_DJANGO = object()  # a quick converter's "not mine: Django's converters decide"
 
 
 def _literal(value: Any, vendor: str) -> str | None:
@@ -303,25 +307,112 @@ def _inline_constants(
     return "".join(out), kept, [new_slots[i] for i in slots]
 
 
-def _sqlite_aware(value: Any, expression: Any, connection: Any) -> Any:
-    """SQLite's datetime converter for a connection in UTC: the naive datetime SQLite's adapter
-    gives back made aware in UTC (as `timezone.make_aware(value, UTC)` does); anything else
-    through Django's converter."""
-    if type(value) is datetime and value.tzinfo is None:
+def _utc_text(value: Any) -> Any:
+    """SQLite's datetime text (how Django's adapter stores an aware time on a UTC connection) as
+    an aware UTC datetime, as `convert_datetimefield_value` gives it; None stays None."""
+    if type(value) is str:
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            parsed = None
+        if parsed is not None and parsed.tzinfo is None:
+            return parsed.replace(tzinfo=UTC)
+    if value is None:
+        return None
+    if type(value) is datetime and value.tzinfo is None:  # a connection that parses declared types
         return value.replace(tzinfo=UTC)
-    return connection.ops.convert_datetimefield_value(value, expression, connection)
+    return _DJANGO  # anything else: Django's converter decides
 
 
-def _quick_converters(converters: dict[int, Any], connection: Any) -> dict[int, Any]:
-    """`converters` (as `get_converters` gives them) with SQLite's datetime converter replaced by
-    `_sqlite_aware` where the connection's time zone is UTC (OneWindow's setting)."""
-    if connection.vendor != "sqlite" or connection.timezone is not UTC:
-        return converters
-    slow = type(connection.ops).convert_datetimefield_value
-    return {
-        pos: ([_sqlite_aware if getattr(c, "__func__", None) is slow else c for c in convs], expression)
+def _iso_date(value: Any) -> Any:
+    """SQLite's date text as a date (`convert_datefield_value`)."""
+    if type(value) is str:
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            return _DJANGO
+    if value is None or type(value) is date:
+        return value
+    return _DJANGO
+
+
+_BOOLS = {0: False, 1: True}
+
+
+def _bool(value: Any) -> Any:
+    """SQLite's 0 or 1 as a flag (`convert_booleanfield_value`); anything else unchanged."""
+    return _BOOLS.get(value, value) if type(value) in (int, bool, float) else value
+
+
+def _json_text(value: Any) -> Any:
+    """A plain JSON column's text decoded (`JSONField.from_db_value` without a decoder); text
+    that is not JSON stays text, as there."""
+    if type(value) is str:
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return None if value is None else _DJANGO
+
+
+def _one_converter(convs: list[Any], expression: Any, connection: Any) -> Callable[[Any], Any]:
+    """A column's converters (Django's, as `get_converters` gives them) as one function of the
+    value. The common ones (SQLite's times, dates and flags on a UTC connection, JSON of a plain
+    column) are done directly, the way Django's converters do them; for any value they do not
+    recognise, and for every other converter, Django's own are called in order."""
+
+    def django(value: Any) -> Any:
+        for c in convs:
+            value = c(value, expression, connection)
+        return value
+
+    quick = None
+    if len(convs) == 1:
+        (c,) = convs
+        func = getattr(c, "__func__", None)
+        owner = getattr(c, "__self__", None)
+        if connection.vendor == "sqlite":
+            ops = type(connection.ops)
+            if func is ops.convert_booleanfield_value:
+                return _bool
+            if func is ops.convert_datefield_value:
+                quick = _iso_date
+            elif func is ops.convert_datetimefield_value and connection.timezone is UTC and settings.USE_TZ:
+                quick = _utc_text
+        if (
+            func is models.JSONField.from_db_value
+            and type(owner) is models.JSONField
+            and owner.decoder is None
+            and isinstance(expression, Col)
+        ):
+            quick = _json_text
+    if quick is None:
+        return django
+
+    def convert(value: Any) -> Any:
+        out = quick(value)
+        return django(value) if out is _DJANGO else out
+
+    return convert
+
+
+def _quick_converters(converters: dict[int, Any], connection: Any) -> list[tuple[int, Callable[[Any], Any]]]:
+    """`converters` (as `get_converters` gives them) as (position, function of the value) pairs;
+    see `_one_converter`."""
+    return [
+        (pos, _one_converter(convs, expression, connection))
         for pos, (convs, expression) in converters.items()
-    }
+    ]
+
+
+def _converted(rows: list[Any], converters: list[tuple[int, Callable[[Any], Any]]]) -> list[list[Any]]:
+    out = []
+    for row in rows:
+        row = list(row)
+        for pos, convert in converters:
+            row[pos] = convert(row[pos])
+        out.append(row)
+    return out
 
 
 def _plain_model(model: Any, attnames: Iterable[str]) -> bool:

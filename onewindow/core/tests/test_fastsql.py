@@ -149,3 +149,46 @@ def test_a_compiled_query_writes_its_constants_into_the_sql(db: Any):
     assert "'on'" in sql and params == [fastsql.Prepared.STR_MARK]
     sql, params = awkward.compiled["default"][:2]
     assert "it's" not in sql and params == [fastsql.Prepared.STR_MARK, "it's 100%"]
+
+
+@pytest.mark.parametrize(
+    ("model_field", "values"),
+    [
+        (
+            ("cases.CaseEvent", "at"),
+            [
+                "2026-11-28 21:05:05.123456",
+                "2026-11-28 21:05:05",
+                "2026-11-28T21:05:05+08:00",  # aware text: Django's converter keeps its offset
+                "2026-11-28",
+                None,
+            ],
+        ),
+        (("cases.Case", "promised_due"), ["2026-11-30", None]),
+        (("cases.CaseEvent", "visit"), [0, 1, None]),
+        (("cases.CaseEvent", "payload"), ['{"名": "值", "n": [1, 2.5]}', '"text"', "null", "not json", None]),
+    ],
+)
+def test_quick_converters_give_what_djangos_converters_give(model_field: tuple[str, str], values: list[Any]):
+    """Compiled reads convert a column's raw values with one function (SQLite's times, dates,
+    flags and JSON done directly); for every value it is what Django's own converters give."""
+    from datetime import datetime
+
+    from django.apps import apps
+    from django.db.models.expressions import Col
+
+    label, name = model_field
+    field = apps.get_model(label)._meta.get_field(name)
+    col = Col(field.model._meta.db_table, field)
+    convs = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
+    quick = fastsql._one_converter(convs, col, connection)
+    for raw in values:
+        if connection.vendor == "postgresql" and isinstance(raw, str) and not name == "payload":
+            continue  # PostgreSQL sends typed values, not text
+        django = raw
+        for c in convs:
+            django = c(django, col, connection)
+        got = quick(raw)
+        assert got == django and type(got) is type(django), (raw, got, django)
+        if isinstance(got, datetime):
+            assert got.utcoffset() == django.utcoffset()

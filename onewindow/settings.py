@@ -161,6 +161,9 @@ else:
                 # sqlite3 module also looks up a converter for every column's declared type on
                 # every execution and parses the times a second time (~25 % of a bundle's time).
                 "detect_types": 0,
+                # WAL checkpoints in a thread every half second, not inside the commit that
+                # fills the log (see onewindow/core/sqlite/base.py).
+                "checkpoint_interval": 0.5,
                 "transaction_mode": "IMMEDIATE",
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
             },

@@ -591,12 +591,10 @@ def _attach_upload(m: CaseMaterial, g: MaterialIn, errors: dict[str, list[Any]])
 _ITEM_UNREAD_AT_SUBMIT = tuple(f for f in _ITEM_UNREAD if f not in ("channels", "served_party"))
 
 
-def _active_items() -> Any:
-    """Active items, as a submission reads them (their department, region and template)."""
-    return (
-        ServiceItem.objects.select_related("department__region", "process_template")
-        .defer(*_ITEM_UNREAD_AT_SUBMIT)
-        .filter(state=ItemState.ACTIVE)
+def _items_at_submit() -> Any:
+    """Items, as a submission reads them (their department, region and template)."""
+    return ServiceItem.objects.select_related("department__region", "process_template").defer(
+        *_ITEM_UNREAD_AT_SUBMIT
     )
 
 
@@ -607,7 +605,11 @@ def _no_active_item(code: str) -> NotFoundError:
 
 
 def active_item(code: str) -> ServiceItem:
-    item = _query(("active_item",), lambda v: _active_items().filter(code=v), _Prepared.STR_MARK).first(code)
+    item = _query(
+        ("active_item",),
+        lambda v: _items_at_submit().filter(code=v, state=ItemState.ACTIVE),
+        _Prepared.STR_MARK,
+    ).first(code)
     if item is None:
         raise _no_active_item(code)
     return item
@@ -616,17 +618,24 @@ def active_item(code: str) -> ServiceItem:
 def active_items(codes: Iterable[str], bundle_id: int) -> dict[str, ServiceItem]:
     """The active item of each of `codes`, members of the bundle `bundle_id`, by code: one
     compiled query for all the bundle's members (one active version per code is a database
-    constraint); NotFoundError for a code without one, as `active_item`."""
+    constraint); NotFoundError for a code without one, as `active_item`.
+
+    Every version of the members' codes is read and the active one kept here: with the state in
+    the WHERE clause SQLite (without statistics, as a fresh database has none) chose the index on
+    (state, department) and scanned all ~1,000 active items, 1.6 ms instead of 0.1 ms."""
     from onewindow.catalog.models import BundleMember
 
     found = {
         item.code: item
         for item in _query(
-            ("active_bundle_items",),
-            lambda v: _active_items().filter(
-                code__in=BundleMember.objects.filter(bundle_id=v).values("item_code")
+            ("bundle_item_versions",),
+            lambda v: (
+                _items_at_submit()
+                .filter(code__in=BundleMember.objects.filter(bundle_id=v).values("item_code"))
+                .order_by()
             ),
         ).all(bundle_id)
+        if item.state == ItemState.ACTIVE
     }
     for code in codes:
         if code not in found:

@@ -313,7 +313,7 @@ def _append_sqlite(
 ) -> AuditEntry:
     prefix = _body_prefix(at, actor, action, otype, oid, data)
     db_at, db_data = _prep(connection, at, data)
-    with connection.cursor() as cur:
+    with fastsql.cursor(connection) as cur:
         for _ in range(2):
             cur.execute(_SQLITE_APPEND, [db_at, actor, action, otype, oid, db_data, prefix])
             row = cur.fetchone()

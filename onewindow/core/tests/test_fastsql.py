@@ -192,3 +192,52 @@ def test_quick_converters_give_what_djangos_converters_give(model_field: tuple[s
         assert got == django and type(got) is type(django), (raw, got, django)
         if isinstance(got, datetime):
             assert got.utcoffset() == django.utcoffset()
+
+
+@pytest.mark.django_db
+def test_compiled_statements_run_on_a_kept_cursor_unless_someone_watches_the_queries():
+    """On SQLite the compiled statements run on a cursor kept on the connection (a new one after
+    a reconnection); a query log (DEBUG, a test counting queries) or an execute wrapper gets
+    Django's own cursor, so that every statement is still seen there."""
+    from django.test.utils import CaptureQueriesContext
+
+    flags = fastsql.prepared(
+        ("test_kept",), lambda v: SystemFlag.objects.filter(key=v), fastsql.Prepared.STR_MARK
+    )
+    fastsql.insert(SystemFlag(key="k", value="v"))
+    if connection.vendor != "sqlite":
+        assert not isinstance(fastsql.cursor(connection), fastsql._Direct)
+        return
+    kept = fastsql.cursor(connection)
+    assert isinstance(kept, fastsql._Direct) and fastsql.cursor(connection) is kept
+    assert [f.value for f in flags.all("k")] == ["v"]
+    with CaptureQueriesContext(connection) as seen:
+        assert [f.value for f in flags.all("k")] == ["v"]
+    assert len(seen) == 1 and "core_systemflag" in seen[0]["sql"]
+    statements: list[str] = []
+
+    def watch(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        statements.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(watch):
+        fastsql.update(SystemFlag.objects.get(key="k"), ["value"])
+    assert any(s.startswith('UPDATE "core_systemflag"') for s in statements)
+
+
+@pytest.mark.django_db
+def test_the_kept_cursor_raises_djangos_errors_and_refuses_a_broken_transaction():
+    from django.db import IntegrityError
+
+    fastsql.insert(SystemFlag(key="dup", value="1"))
+    assert isinstance(fastsql.cursor(connection), fastsql._Direct) or connection.vendor != "sqlite"
+    with pytest.raises(IntegrityError):  # Django's, as a caller catching it expects
+        with transaction.atomic():
+            fastsql.insert(SystemFlag(key="dup", value="2"))
+    with transaction.atomic():
+        with pytest.raises(IntegrityError):
+            with transaction.atomic(savepoint=False):
+                fastsql.insert(SystemFlag(key="dup", value="3"))
+        with pytest.raises(TransactionManagementError):  # the transaction is broken: no more statements
+            fastsql.update(SystemFlag(pk=1, key="x"), ["value"])
+    assert list(SystemFlag.objects.filter(key="dup").values_list("value", flat=True)) == ["1"]

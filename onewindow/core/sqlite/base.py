@@ -75,24 +75,24 @@ class Checkpointer(threading.Thread):
             log.exception("SQLite checkpoints: cannot open %s; SQLite's automatic ones remain", self.database)
             return
         with closing(conn):
+            if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                return  # a rollback-journal database has no log to checkpoint
             while not self.stopped.wait(self.interval):
                 try:
-                    if not self.checkpoint(conn):
-                        return  # not (or no longer) a WAL database
-                except sqlite3.Error as exc:  # busy, locked, or a disk error: try again next time
+                    self.checkpoint(conn)
+                except sqlite3.Error as exc:  # locked, or a disk error: try again next time
                     log.warning("SQLite checkpoint of %s failed: %s", self.database, exc)
 
-    def checkpoint(self, conn: sqlite3.Connection) -> bool:
-        """One round: False when the database is not in WAL mode (nothing to do, ever)."""
-        _busy, frames, copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-        if frames < 0:
-            return False
-        if frames:
-            self.checkpoints += 1
+    def checkpoint(self, conn: sqlite3.Connection) -> None:
+        """One round. A checkpoint already running (another process's checkpointer) makes SQLite
+        answer busy with no page counts: nothing is done until the next round."""
+        busy, frames, _copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        if busy or frames <= 0:
+            return
+        self.checkpoints += 1
         if frames >= self.restart_frames:
             conn.execute("PRAGMA wal_checkpoint(RESTART)").fetchone()
             self.restarts += 1
-        return True
 
     def stop(self) -> None:
         self.stopped.set()

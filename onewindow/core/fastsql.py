@@ -132,9 +132,17 @@ class _Direct:
 def cursor(db: Any) -> Any:
     """A cursor for one compiled statement on the connection `db` (use it as `with cursor(db) as
     cur:`). Django's own cursor where anyone watches the queries (DEBUG or a test's query log,
-    an execute wrapper), on databases other than SQLite, and before the connection is open;
-    otherwise the connection's `_Direct` cursor (a new one after a reconnection)."""
-    if db.vendor != "sqlite" or db.connection is None or db.queries_logged or db.execute_wrappers:
+    an execute wrapper), on databases other than SQLite, before the connection is open, and on
+    a connection shared between threads (a live test server's: one kept cursor must not serve
+    two threads at once); otherwise the connection's `_Direct` cursor (a new one after a
+    reconnection)."""
+    if (
+        db.vendor != "sqlite"
+        or db.connection is None
+        or db.queries_logged
+        or db.execute_wrappers
+        or db.allow_thread_sharing
+    ):
         return db.cursor()
     direct = db.__dict__.get("_fastsql_direct")
     if direct is None or direct.raw is not db.connection:

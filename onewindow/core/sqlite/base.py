@@ -8,15 +8,15 @@
 2. WAL checkpoints run off the request path (OPTIONS "checkpoint_interval", in seconds; absent or
    0: SQLite's own automatic checkpoints, as Django has them). SQLite otherwise checkpoints inside
    the commit that takes the write-ahead log past 1,000 pages, and that commit then waits for two
-   fsyncs: 20-25 ms on the CI machine, once every ten or so case transitions, which was a fifth
-   of a case's time. Here a thread of each process that uses a database file checkpoints it every
-   interval: a PASSIVE checkpoint (copies the committed pages, waits for nobody), and, once the
-   log holds `RESTART_FRAMES` pages that writers kept from being reset, a RESTART (waits for the
-   writer of the moment, then blocks writers only while the last pages are copied) so that the
-   log starts again from its beginning. Commits still make the log reach the disk within one
-   interval: under light load a committed change no longer waits in an unsynced log until 1,000
-   pages have gathered. SQLite's automatic checkpoint stays as a safety net at `SAFETY_FRAMES`
-   (should the thread not keep up)."""
+   fsyncs: 20-25 ms on the CI machine, once every nine or so case lifecycles (about sixty
+   transitions), which was a fifth of a lifecycle's time. Here a thread of each process that
+   uses a database file checkpoints it every interval: a PASSIVE checkpoint (copies the
+   committed pages, waits for nobody), and, once the log holds `RESTART_FRAMES` pages that
+   writers kept from being reset, a RESTART (waits for the writer of the moment, then blocks
+   writers only while the last pages are copied) so that the log starts again from its
+   beginning. Commits still reach the disk within one interval: under light load a committed
+   change no longer waits in an unsynced log until 1,000 pages have gathered. SQLite's automatic
+   checkpoint stays as a safety net at `SAFETY_FRAMES` (should the thread not keep up)."""
 
 from __future__ import annotations
 

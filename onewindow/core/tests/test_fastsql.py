@@ -223,6 +223,11 @@ def test_compiled_statements_run_on_a_kept_cursor_unless_someone_watches_the_que
     with connection.execute_wrapper(watch):
         fastsql.update(SystemFlag.objects.get(key="k"), ["value"])
     assert any(s.startswith('UPDATE "core_systemflag"') for s in statements)
+    connection.inc_thread_sharing()  # as a live test server shares it with its thread
+    try:
+        assert not isinstance(fastsql.cursor(connection), fastsql._Direct)
+    finally:
+        connection.dec_thread_sharing()
 
 
 @pytest.mark.django_db

@@ -391,3 +391,21 @@ def test_a_bundle_whose_member_item_is_retired_is_refused_naming_it(client: Clie
     error = r.json()["error"]
     assert error["code"] == "item_not_found" and SEAL in error["message"] and SEAL in error["message_en"]
     assert Case.objects.count() == before
+
+
+def test_a_member_items_other_versions_do_not_stand_in_for_its_active_one(client: Client, demo: Any):
+    """The members are read with every version of their codes (see cases.services.active_items):
+    a retired older and a draft newer version of the seal item change nothing; the seal child
+    pins the active version."""
+    from onewindow.catalog.models import ItemState, ServiceItem
+
+    active = ServiceItem.objects.get(code=SEAL, state=ItemState.ACTIVE)
+    for version, state in ((active.version + 1, ItemState.DRAFT), (active.version + 2, ItemState.RETIRED)):
+        other = ServiceItem.objects.get(pk=active.pk)
+        other.pk, other.version, other.state = None, version, state
+        other.save()
+    body, submitter, _acceptor = bundle_body(STARTUP)
+    r = api(client, "post", "/cases", auth(submitter), body)
+    assert r.status_code == 201, r.json()
+    parent = Case.objects.get(number=r.json()["number"])
+    assert parent.children.get(item__code=SEAL).item_id == active.pk

@@ -258,7 +258,7 @@ def _append_postgresql(
     db_at, db_data = _prep(connection, at, data)
     entry_params = [prefix, db_at, actor, action, otype, oid, db_data]
     row = None
-    with connection.cursor() as cur:
+    with fastsql.cursor(connection) as cur:
         if rows or updates:
             sqls: tuple[list[str], list[str]] = ([], [])
             params: list[Any] = []

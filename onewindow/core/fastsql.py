@@ -85,11 +85,13 @@ def _datetime_preparer(f: Any, auto: bool) -> Callable[[Any, Any], Any]:
 
 
 class _Direct:
-    """A cursor for the compiled statements on SQLite, kept on the connection: the statement goes
-    to the backend's cursor (placeholders converted once per text) with Django's checks around
-    it (a transaction broken by an error refuses statements; database errors become Django's),
-    without Django's cursor wrapper built and torn down for each statement, which cost about as
-    much as SQLite's own work on these statements. See `cursor`."""
+    """A cursor for the compiled statements, kept on the connection: the statement goes to the
+    backend's cursor (SQLite's converts placeholders once per text; psycopg's prepares a statement
+    run often) with Django's checks around it (a transaction broken by an error refuses
+    statements; database errors become Django's), without Django's cursor wrapper built and torn
+    down for each statement. That wrapper cost about as much as SQLite's own work on these
+    statements, and 35-40 µs of client CPU per statement on PostgreSQL (a third of psycopg's
+    own). See `cursor`."""
 
     __slots__ = ("db", "raw", "cur")
 
@@ -132,17 +134,11 @@ class _Direct:
 def cursor(db: Any) -> Any:
     """A cursor for one compiled statement on the connection `db` (use it as `with cursor(db) as
     cur:`). Django's own cursor where anyone watches the queries (DEBUG or a test's query log,
-    an execute wrapper), on databases other than SQLite, before the connection is open, and on
+    an execute wrapper), before the connection is open, and on
     a connection shared between threads (a live test server's: one kept cursor must not serve
     two threads at once); otherwise the connection's `_Direct` cursor (a new one after a
     reconnection)."""
-    if (
-        db.vendor != "sqlite"
-        or db.connection is None
-        or db.queries_logged
-        or db.execute_wrappers
-        or db.allow_thread_sharing
-    ):
+    if db.connection is None or db.queries_logged or db.execute_wrappers or db.allow_thread_sharing:
         return db.cursor()
     direct = db.__dict__.get("_fastsql_direct")
     if direct is None or direct.raw is not db.connection:

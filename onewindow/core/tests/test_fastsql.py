@@ -196,8 +196,8 @@ def test_quick_converters_give_what_djangos_converters_give(model_field: tuple[s
 
 @pytest.mark.django_db
 def test_compiled_statements_run_on_a_kept_cursor_unless_someone_watches_the_queries():
-    """On SQLite the compiled statements run on a cursor kept on the connection (a new one after
-    a reconnection); a query log (DEBUG, a test counting queries) or an execute wrapper gets
+    """The compiled statements run on a cursor kept on the connection (a new one after a
+    reconnection); a query log (DEBUG, a test counting queries) or an execute wrapper gets
     Django's own cursor, so that every statement is still seen there."""
     from django.test.utils import CaptureQueriesContext
 
@@ -205,9 +205,6 @@ def test_compiled_statements_run_on_a_kept_cursor_unless_someone_watches_the_que
         ("test_kept",), lambda v: SystemFlag.objects.filter(key=v), fastsql.Prepared.STR_MARK
     )
     fastsql.insert(SystemFlag(key="k", value="v"))
-    if connection.vendor != "sqlite":
-        assert not isinstance(fastsql.cursor(connection), fastsql._Direct)
-        return
     kept = fastsql.cursor(connection)
     assert isinstance(kept, fastsql._Direct) and fastsql.cursor(connection) is kept
     assert [f.value for f in flags.all("k")] == ["v"]
@@ -235,7 +232,7 @@ def test_the_kept_cursor_raises_djangos_errors_and_refuses_a_broken_transaction(
     from django.db import IntegrityError
 
     fastsql.insert(SystemFlag(key="dup", value="1"))
-    assert isinstance(fastsql.cursor(connection), fastsql._Direct) or connection.vendor != "sqlite"
+    assert isinstance(fastsql.cursor(connection), fastsql._Direct)
     with pytest.raises(IntegrityError):  # Django's, as a caller catching it expects
         with transaction.atomic():
             fastsql.insert(SystemFlag(key="dup", value="2"))

@@ -910,7 +910,20 @@ _PARENT_LOCK = cs._query(
 )
 
 
+# A parent's status alone: whether a child's review start changes anything.
+_PARENT_STATUS = cs._query(
+    ("bundle_parent_status",), lambda v: Case.objects.filter(pk=v).values_list("status")
+)
+
+
 def _child_event(child: Case, ev: CaseEvent, actor: cs.Actor) -> None:
+    if ev.kind == "review_start":
+        # Already in review (every child's first claim but the bundle's first), or no longer
+        # running: nothing to change, and the parent is not read and locked for nothing. A
+        # parent in review stays so while this child, locked by its claim, is undecided.
+        (status,) = _PARENT_STATUS.first(child.parent_id) or (None,)
+        if status == CaseStatus.IN_REVIEW or status not in PARENT_RUNNING:
+            return
     parent = _PARENT_LOCK.first(child.parent_id)
     if parent is None or parent.status not in PARENT_RUNNING:
         return

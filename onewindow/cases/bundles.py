@@ -912,7 +912,7 @@ _PARENT_LOCK = cs._query(
 
 # A parent's status alone: whether a child's review start changes anything.
 _PARENT_STATUS = cs._query(
-    ("bundle_parent_status",), lambda v: Case.objects.filter(pk=v).values_list("status")
+    ("bundle_parent_status",), lambda v: Case.objects.filter(pk=v).order_by().values_list("status")
 )
 
 

@@ -134,10 +134,11 @@ class _Direct:
 def cursor(db: Any) -> Any:
     """A cursor for one compiled statement on the connection `db` (use it as `with cursor(db) as
     cur:`). Django's own cursor where anyone watches the queries (DEBUG or a test's query log,
-    an execute wrapper), before the connection is open, and on
-    a connection shared between threads (a live test server's: one kept cursor must not serve
-    two threads at once); otherwise the connection's `_Direct` cursor (a new one after a
-    reconnection)."""
+    an execute wrapper), before the connection is open, and on a connection shared between
+    threads (a live test server's: one kept cursor must not serve two threads at once);
+    otherwise the connection's `_Direct` cursor (a new one after a reconnection). The kept
+    cursor skips Django's `async_unsafe` guard: OneWindow runs no database code in an event
+    loop."""
     if db.connection is None or db.queries_logged or db.execute_wrappers or db.allow_thread_sharing:
         return db.cursor()
     direct = db.__dict__.get("_fastsql_direct")

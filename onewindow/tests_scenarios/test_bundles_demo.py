@@ -409,3 +409,38 @@ def test_a_member_items_other_versions_do_not_stand_in_for_its_active_one(client
     assert r.status_code == 201, r.json()
     parent = Case.objects.get(number=r.json()["number"])
     assert parent.children.get(item__code=SEAL).item_id == active.pk
+
+
+def test_only_a_bundles_first_claim_starts_the_parents_review(client: Client, demo: Any):
+    """The first claim of any child puts the parent IN_REVIEW (once); a later child's claim
+    finds it in review from its status alone, without reading and locking the whole parent."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from onewindow.cases.models import CaseEvent
+
+    number, _body, _user = submit_and_accept(client, "electricity-connection")
+    open_items = list(
+        WorkItem.objects.filter(case__parent__number=number, status="open")
+        .select_related("department")
+        .order_by("pk")
+    )
+    first, second = open_items[0], next(w for w in open_items if w.case_id != open_items[0].case_id)
+
+    def claim(wi: WorkItem) -> list[str]:
+        approver = get_user_model().objects.get(username=f"approver-{wi.department.code}")
+        with CaptureQueriesContext(connection) as seen:
+            cs.claim_work_item(wi, actor=approver)
+        return [q["sql"] for q in seen]
+
+    claim(first)
+    parent = Case.objects.get(number=number)
+    assert parent.status == CaseStatus.IN_REVIEW
+    later = claim(second)
+    parent_reads = [
+        s for s in later if ' FROM "cases_case" ' in s or s.rstrip().endswith('FROM "cases_case"')
+    ]
+    assert parent_reads and all(s.startswith('SELECT "cases_case"."status" ') for s in parent_reads)
+    assert Case.objects.get(pk=second.case_id).status == CaseStatus.IN_REVIEW
+    assert Case.objects.get(number=number).status == CaseStatus.IN_REVIEW
+    assert CaseEvent.objects.filter(case=parent, kind="review_start").count() == 1

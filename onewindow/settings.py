@@ -14,6 +14,7 @@ import os
 import secrets
 import sys
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -134,6 +135,31 @@ TEMPLATES = [
     },
 ]
 
+# The embedded database's connection options (also what tests of a file database use).
+SQLITE_OPTIONS: dict[str, Any] = {
+    # Writers wait for each other instead of failing with "database is locked", and
+    # IMMEDIATE transactions take the write lock up front so that a read-then-write
+    # inside one transaction cannot deadlock against another writer.
+    "timeout": 20,
+    # Values come back as SQLite stores them (text, integers) and Django's own
+    # converters make times, dates and flags of them: with Django's default the
+    # sqlite3 module also looks up a converter for every column's declared type on
+    # every execution and parses the times a second time (~25 % of a bundle's time).
+    "detect_types": 0,
+    # WAL checkpoints in a thread every half second, not inside the commit that
+    # fills the log (see onewindow/core/sqlite/base.py).
+    "checkpoint_interval": 0.5,
+    "transaction_mode": "IMMEDIATE",
+    # 2 KiB pages (SQLite's default is 4 KiB): a transition changes a few small rows
+    # and index entries on many pages, and each changed page is written whole to
+    # the write-ahead log at commit and again at the checkpoint, so smaller pages
+    # halve those writes (a 企业开办 bundle: 3.0 → 1.2 MB written, ~13 % faster).
+    # A page size applies to a new database file only: see README, "SQLite".
+    "init_command": (
+        "PRAGMA page_size=2048; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+    ),
+}
+
 _sqlite_path = HOME / "onewindow.sqlite3"
 DATABASE_URL = os.getenv("DATABASE_URL", "")
 if DATABASE_URL:
@@ -151,22 +177,7 @@ else:
         "default": {
             "ENGINE": "onewindow.core.sqlite",  # Django's, converting each statement once
             "NAME": _sqlite_path,
-            "OPTIONS": {
-                # Writers wait for each other instead of failing with "database is locked", and
-                # IMMEDIATE transactions take the write lock up front so that a read-then-write
-                # inside one transaction cannot deadlock against another writer.
-                "timeout": 20,
-                # Values come back as SQLite stores them (text, integers) and Django's own
-                # converters make times, dates and flags of them: with Django's default the
-                # sqlite3 module also looks up a converter for every column's declared type on
-                # every execution and parses the times a second time (~25 % of a bundle's time).
-                "detect_types": 0,
-                # WAL checkpoints in a thread every half second, not inside the commit that
-                # fills the log (see onewindow/core/sqlite/base.py).
-                "checkpoint_interval": 0.5,
-                "transaction_mode": "IMMEDIATE",
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
-            },
+            "OPTIONS": dict(SQLITE_OPTIONS),
             "TEST": {"NAME": os.getenv("ONEWINDOW_TEST_SQLITE", "") or None},
         }
     }

@@ -370,16 +370,30 @@ def _inline_constants(
     return "".join(out), kept, [new_slots[i] for i in slots]
 
 
+# Times parsed from SQLite's text, by their text: the same rows (a case, its bundle's parent, a
+# department) are read again by every transition, and a datetime is immutable, so one parse
+# serves them all. Bounded: emptied when full.
+_utc_times: dict[str, datetime] = {}
+_UTC_TIMES_MAX = 8192
+
+
 def _utc_text(value: Any) -> Any:
     """SQLite's datetime text (how Django's adapter stores an aware time on a UTC connection) as
     an aware UTC datetime, as `convert_datetimefield_value` gives it; None stays None."""
     if type(value) is str:
+        known = _utc_times.get(value)
+        if known is not None:
+            return known
         try:
             parsed = datetime.fromisoformat(value)
         except ValueError:
             parsed = None
         if parsed is not None and parsed.tzinfo is None:
-            return parsed.replace(tzinfo=UTC)
+            parsed = parsed.replace(tzinfo=UTC)
+            if len(_utc_times) >= _UTC_TIMES_MAX:
+                _utc_times.clear()
+            _utc_times[value] = parsed
+            return parsed
     if value is None:
         return None
     if type(value) is datetime and value.tzinfo is None:  # a connection that parses declared types

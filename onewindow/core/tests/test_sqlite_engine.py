@@ -152,3 +152,39 @@ def test_two_processes_checkpointers_on_one_file_both_keep_running(tmp_path: Pat
             cp.stop()
             cp.join(5)
     assert writer.execute("SELECT count(*) FROM t").fetchone() == (200,)
+
+
+@pytest.mark.django_db
+def test_a_new_database_file_gets_2_kib_pages_and_an_old_one_keeps_its_own(tmp_path: Path):
+    """The project's SQLite options make a new file with 2 KiB pages in WAL mode (fewer bytes
+    written per commit); an existing file keeps its page size and opens as before."""
+    from django.conf import settings
+
+    def opened(name: Path) -> tuple[int, str]:
+        settings_dict = {
+            **connections["default"].settings_dict,
+            "ENGINE": "onewindow.core.sqlite",
+            "NAME": str(name),
+            "OPTIONS": {**settings.SQLITE_OPTIONS, "checkpoint_interval": 0},
+        }
+        wrapper = engine.DatabaseWrapper(settings_dict, alias="paged")
+        try:
+            wrapper.ensure_connection()
+            with wrapper.cursor() as cur:
+                cur.execute("CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY)")
+                cur.execute("PRAGMA page_size")
+                (size,) = cur.fetchone()
+                cur.execute("PRAGMA journal_mode")
+                (mode,) = cur.fetchone()
+            return size, mode
+        finally:
+            wrapper.close()
+
+    assert opened(tmp_path / "new.sqlite3") == (2048, "wal")
+    old = tmp_path / "old.sqlite3"
+    conn = sqlite3.connect(old, isolation_level=None)
+    conn.execute("PRAGMA page_size=4096")
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY)")
+    conn.close()
+    assert opened(old) == (4096, "wal")

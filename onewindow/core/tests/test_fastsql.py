@@ -244,3 +244,32 @@ def test_the_kept_cursor_raises_djangos_errors_and_refuses_a_broken_transaction(
         with pytest.raises(TransactionManagementError):  # the transaction is broken: no more statements
             fastsql.update(SystemFlag(pk=1, key="x"), ["value"])
     assert list(SystemFlag.objects.filter(key="dup").values_list("value", flat=True)) == ["1"]
+
+
+@pytest.mark.django_db
+def test_postgresql_statements_go_with_native_placeholders_and_read_what_django_reads():
+    """On PostgreSQL the kept cursor sends `$1, $2, …` (converted once per text) and reads times
+    with psycopg's C loader: the rows are what Django's own cursor reads, value and type, time
+    zone included. A text with an escaped % goes through Django's cursor as it is."""
+    if connection.vendor != "postgresql":
+        assert fastsql._native("SELECT %s") == "SELECT $1"  # the conversion alone
+        return
+    from datetime import datetime
+
+    from psycopg import RawCursor
+
+    fastsql.insert(SystemFlag(key="native", value="50%"))
+    kept = fastsql.cursor(connection)
+    assert isinstance(kept, fastsql._Direct) and isinstance(kept.cur, RawCursor)
+    sql = 'SELECT "key", "value", "updated_at", %s::jsonb FROM "core_systemflag" WHERE "key" = %s'
+    params = ['{"名": [1, 2.5]}', "native"]
+    assert fastsql._native(sql).endswith('$1::jsonb FROM "core_systemflag" WHERE "key" = $2')
+    got = kept.execute(sql, params).fetchall()
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        django = cur.fetchall()
+    assert got == django and [type(v) for v in got[0]] == [type(v) for v in django[0]]
+    assert isinstance(got[0][2], datetime) and got[0][2].tzinfo is django[0][2].tzinfo
+    escaped = 'SELECT "value" FROM "core_systemflag" WHERE "value" LIKE \'50%%\' AND "key" = %s'
+    assert fastsql._native(escaped) is None
+    assert kept.execute(escaped, ["native"]).fetchall() == [("50%",)]

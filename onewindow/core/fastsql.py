@@ -133,15 +133,17 @@ class _Direct:
         cur = self.cur
         if self.native and params is not None:
             native = _native(sql)
-            if native is None:
+            # Positional values, as many as the placeholders: psycopg's raw queries do not count
+            # them (an extra typed value would be ignored), Django's cursor refuses a mismatch.
+            if native is None or type(params) not in (list, tuple) or len(params) != native[1]:
                 if self.other is None:
                     self.other = db.create_cursor()
                 cur = self.other
             else:
-                sql = native
+                sql = native[0]
+        self.last = cur  # also when it fails: nothing from an earlier statement is fetched
         with db.wrap_database_errors:
             cur.execute(sql, params)
-        self.last = cur
         return self
 
     def fetchall(self) -> list[Any]:
@@ -179,20 +181,22 @@ def _utc_session(db: Any) -> bool:
     return db.timezone is UTC and db.connection.info.parameter_status("TimeZone") == "UTC"
 
 
-_native_sql: dict[str, str | None] = {}
+_native_sql: dict[str, tuple[str, int] | None] = {}
 
 
-def _native(sql: str) -> str | None:
-    """`sql` with its `%s` placeholders as `$1, $2, …` (and `%%` as `%`); None when it holds any
-    other `%` sequence (Django's cursor takes it as it is). Remembered per text (bounded)."""
+def _native(sql: str) -> tuple[str, int] | None:
+    """`sql` with its `%s` placeholders as `$1, $2, …`, and how many there are; None when it
+    holds any other `%` sequence (an escaped %, a named placeholder: Django's cursor takes it as
+    it is). Remembered per text (bounded)."""
     out = _native_sql.get(sql, _MISSING)
     if out is not _MISSING:
         return out  # type: ignore[return-value]
     pieces = sql.split("%s")
     if any("%" in piece for piece in pieces):
-        out = None  # an escaped %, or a named placeholder: not converted
+        out = None
     else:
-        out = "".join(f"{piece}${i}" for i, piece in enumerate(pieces[:-1], 1)) + pieces[-1]
+        text = "".join(f"{piece}${i}" for i, piece in enumerate(pieces[:-1], 1)) + pieces[-1]
+        out = (text, len(pieces) - 1)
     if len(_native_sql) >= 4096:
         _native_sql.clear()
     _native_sql[sql] = out

@@ -250,9 +250,10 @@ def test_the_kept_cursor_raises_djangos_errors_and_refuses_a_broken_transaction(
 def test_postgresql_statements_go_with_native_placeholders_and_read_what_django_reads():
     """On PostgreSQL the kept cursor sends `$1, $2, …` (converted once per text) and reads times
     with psycopg's C loader: the rows are what Django's own cursor reads, value and type, time
-    zone included. A text with an escaped % goes through Django's cursor as it is."""
+    zone included. A text with an escaped %, or values that do not match its placeholders, go
+    through Django's cursor as they are."""
     if connection.vendor != "postgresql":
-        assert fastsql._native("SELECT %s") == "SELECT $1"  # the conversion alone
+        assert fastsql._native("SELECT %s, %s") == ("SELECT $1, $2", 2)  # the conversion alone
         return
     from datetime import datetime
 
@@ -263,7 +264,8 @@ def test_postgresql_statements_go_with_native_placeholders_and_read_what_django_
     assert isinstance(kept, fastsql._Direct) and isinstance(kept.cur, RawCursor)
     sql = 'SELECT "key", "value", "updated_at", %s::jsonb FROM "core_systemflag" WHERE "key" = %s'
     params = ['{"名": [1, 2.5]}', "native"]
-    assert fastsql._native(sql).endswith('$1::jsonb FROM "core_systemflag" WHERE "key" = $2')
+    text, count = fastsql._native(sql)
+    assert text.endswith('$1::jsonb FROM "core_systemflag" WHERE "key" = $2') and count == 2
     got = kept.execute(sql, params).fetchall()
     with connection.cursor() as cur:
         cur.execute(sql, params)
@@ -273,3 +275,11 @@ def test_postgresql_statements_go_with_native_placeholders_and_read_what_django_
     escaped = 'SELECT "value" FROM "core_systemflag" WHERE "value" LIKE \'50%%\' AND "key" = %s'
     assert fastsql._native(escaped) is None
     assert kept.execute(escaped, ["native"]).fetchall() == [("50%",)]
+    # Values that do not match the placeholders are refused as Django's cursor refuses them (a
+    # raw query would ignore an extra one), before anything reaches the server.
+    from django.db import ProgrammingError
+
+    with transaction.atomic():
+        with pytest.raises(ProgrammingError):
+            kept.execute("SELECT %s::int", [1, 2])
+        assert kept.execute("SELECT %s::int", [3]).fetchall() == [(3,)]

@@ -53,6 +53,9 @@ DEMO = envbool("ONEWINDOW_DEMO", "False")
 DEBUG = envbool("DEBUG", "False")
 # Under pytest the suite needs no SECRET_KEY and uses a fast password hasher.
 TESTING = envbool("ONEWINDOW_TESTING", "False") or "pytest" in sys.modules
+# Once every app is ready, what the process holds for its lifetime leaves the cyclic garbage
+# collector's view (onewindow/core/startup.py). False: Python's default.
+GC_FREEZE_AT_STARTUP = envbool("GC_FREEZE_AT_STARTUP", "True")
 
 
 def _secret_key() -> str:
@@ -98,6 +101,7 @@ INSTALLED_APPS = [
     "onewindow.cases",
     "onewindow.exchange",
     "onewindow.licences",
+    "onewindow.core.startup.StartupConfig",  # last: runs once every other app is ready
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,39 @@
+import gc
+
+from django.apps import apps
+from django.conf import settings
+from django.test import override_settings
+
+
+def test_the_startup_app_is_the_last_one_made_ready() -> None:
+    assert settings.INSTALLED_APPS[-1] == "onewindow.core.startup.StartupConfig"
+    assert list(apps.get_app_configs())[-1].label == "startup"
+
+
+def test_what_the_process_holds_after_startup_is_frozen_out_of_the_collector() -> None:
+    # Set up by pytest-django: the models, services and every app's ready() state are frozen.
+    from onewindow.cases import services
+
+    assert gc.get_freeze_count() > 10_000
+    assert not any(o is services.decide_work_item for o in gc.get_objects())
+
+
+def test_freezing_can_be_turned_off_and_a_frozen_process_still_collects_new_cycles() -> None:
+    config = apps.get_app_config("startup")
+    try:
+        gc.unfreeze()
+        with override_settings(GC_FREEZE_AT_STARTUP=False):
+            config.ready()
+            assert gc.get_freeze_count() == 0
+        config.ready()
+        assert gc.get_freeze_count() > 10_000
+    finally:
+        gc.freeze()
+
+    class Node:
+        pass
+
+    a, b = Node(), Node()
+    a.other, b.other = b, a  # a cycle made after startup
+    del a, b
+    assert gc.collect() >= 2

@@ -62,6 +62,19 @@ def _preparer(f: Any, adding: bool) -> Callable[[Any, Any], Any]:
     return lambda obj, connection: f.get_db_prep_save(f.pre_save(obj, True), connection)
 
 
+def sqlite_utc_text(value: datetime) -> str:
+    """An aware UTC datetime as Django's SQLite adapter stores it on a UTC connection, the naive
+    time's `str()`, made without the naive copy (ISO text with a space, less the "+00:00").
+    The text is remembered as this time's (see `_utc_text`): a row written is read back by the
+    next transition."""
+    text = value.isoformat(" ")[:-6]
+    if not value.fold:  # what parsing the text gives: the same fields, tzinfo UTC, fold 0
+        if len(_utc_times) >= _UTC_TIMES_MAX:
+            _utc_times.clear()
+        _utc_times[text] = value
+    return text
+
+
 def _datetime_preparer(f: Any, auto: bool) -> Callable[[Any, Any], Any]:
     """A time: an aware UTC datetime (what `timezone.now()` gives) goes to PostgreSQL as it is
     and to SQLite (connection time zone UTC) as its naive text, as Django's adapters do;
@@ -78,7 +91,7 @@ def _datetime_preparer(f: Any, auto: bool) -> Callable[[Any, Any], Any]:
             if connection.vendor == "postgresql":
                 return v
             if connection.vendor == "sqlite" and connection.timezone is UTC:
-                return str(v.replace(tzinfo=None))
+                return sqlite_utc_text(v)
         return f.get_db_prep_save(v, connection)
 
     return prep
@@ -442,9 +455,9 @@ def _inline_constants(
     return "".join(out), kept, [new_slots[i] for i in slots]
 
 
-# Times parsed from SQLite's text, by their text: the same rows (a case, its bundle's parent, a
-# department) are read again by every transition, and a datetime is immutable, so one parse
-# serves them all. Bounded: emptied when full.
+# Times parsed from SQLite's text, and times written as text (`sqlite_utc_text`), by their text:
+# the same rows (a case, its bundle's parent, a department) are read again by every transition,
+# and a datetime is immutable, so one parse serves them all. Bounded: emptied when full.
 _utc_times: dict[str, datetime] = {}
 _UTC_TIMES_MAX = 8192
 

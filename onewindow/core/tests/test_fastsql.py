@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from django.db import DatabaseError, connection, transaction
 from django.db.transaction import TransactionManagementError
+from hypothesis import given
+from hypothesis import strategies as st
 
 from onewindow.core import fastsql
 from onewindow.core.models import SystemFlag
@@ -128,6 +131,18 @@ def test_times_are_sent_as_django_sends_them():
     flag = SystemFlag(key="t")
     sent = fastsql._preparer(created, True)(flag, connection)
     assert flag.updated_at is not None and sent == created.get_db_prep_save(flag.updated_at, connection)
+
+
+@given(st.datetimes(timezones=st.just(UTC)))
+def test_a_utc_time_is_the_text_djangos_sqlite_adapter_stores(value: datetime) -> None:
+    # Django's adapter on a UTC connection: the naive time's str() (no fraction when it is 0).
+    text = fastsql.sqlite_utc_text(value)
+    assert text == str(value.replace(tzinfo=None))
+    # Read back, the text gives this time again (remembered, or parsed), as Django's converter
+    # (which gives fold 0: a time of fold 1 is not remembered).
+    back = fastsql._utc_text(text)
+    assert back == value and back.tzinfo is UTC and back.fold == 0
+    assert back == datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
 def test_a_compiled_query_writes_its_constants_into_the_sql(db: Any):

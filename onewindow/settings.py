@@ -54,7 +54,7 @@ DEBUG = envbool("DEBUG", "False")
 # Under pytest the suite needs no SECRET_KEY and uses a fast password hasher.
 TESTING = envbool("ONEWINDOW_TESTING", "False") or "pytest" in sys.modules
 # Once every app is ready, what the process holds for its lifetime leaves the cyclic garbage
-# collector's view (onewindow/core/startup.py). False: Python's default.
+# collector's view (onewindow/startup/apps.py). False: Python's default.
 GC_FREEZE_AT_STARTUP = envbool("GC_FREEZE_AT_STARTUP", "True")
 
 
@@ -101,7 +101,7 @@ INSTALLED_APPS = [
     "onewindow.cases",
     "onewindow.exchange",
     "onewindow.licences",
-    "onewindow.core.startup.StartupConfig",  # last: runs once every other app is ready
+    "onewindow.startup",  # last: runs once every other app is ready
 ]
 
 MIDDLEWARE = [

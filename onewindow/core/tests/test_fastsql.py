@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from django.db import DatabaseError, connection, transaction
 from django.db.transaction import TransactionManagementError
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from onewindow.core import fastsql
@@ -134,15 +134,20 @@ def test_times_are_sent_as_django_sends_them():
 
 
 @given(st.datetimes(timezones=st.just(UTC)))
+@example(datetime(2026, 11, 29, 2, 41, 42, tzinfo=UTC))  # no fraction
+@example(datetime(2000, 1, 1, 0, 0, 0, 1, fold=1, tzinfo=UTC))
+@example(datetime(999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC))
 def test_a_utc_time_is_the_text_djangos_sqlite_adapter_stores(value: datetime) -> None:
-    # Django's adapter on a UTC connection: the naive time's str() (no fraction when it is 0).
     text = fastsql.sqlite_utc_text(value)
-    assert text == str(value.replace(tzinfo=None))
-    # Read back, the text gives this time again (remembered, or parsed), as Django's converter
-    # (which gives fold 0: a time of fold 1 is not remembered).
-    back = fastsql._utc_text(text)
-    assert back == value and back.tzinfo is UTC and back.fold == 0
-    assert back == datetime.fromisoformat(text).replace(tzinfo=UTC)
+    back = fastsql._utc_text(text)  # remembered, or parsed (a time of fold 1 is not remembered)
+    if connection.vendor == "sqlite":  # the project's connection: time zone UTC
+        assert text == connection.ops.adapt_datetimefield_value(value)
+        django = connection.ops.convert_datetimefield_value(text, None, connection)
+    else:  # what Django's SQLite adapter and converter do on a UTC connection
+        assert text == str(value.replace(tzinfo=None))
+        django = datetime.fromisoformat(text).replace(tzinfo=UTC)
+    assert back == django == value
+    assert type(back) is datetime and back.tzinfo is django.tzinfo is UTC and back.fold == django.fold == 0
 
 
 def test_a_compiled_query_writes_its_constants_into_the_sql(db: Any):

@@ -50,6 +50,14 @@ def _preparer(f: Any, adding: bool) -> Callable[[Any, Any], Any]:
     kind = _AS_IS.get(type(f))
     if kind is None and type(f) is models.ForeignKey and type(f.target_field) in _AUTO_KEYS:
         kind = int
+    if plain and kind is str:
+
+        def prep_text(obj: Any, connection: Any) -> Any:
+            # A choice (a TextChoices member) is a str too: Django's `to_python` keeps any str.
+            v = getattr(obj, attname)
+            return v if v is None or isinstance(v, str) else f.get_db_prep_save(v, connection)
+
+        return prep_text
     if plain and kind is not None:
 
         def prep(obj: Any, connection: Any) -> Any:
@@ -57,6 +65,26 @@ def _preparer(f: Any, adding: bool) -> Callable[[Any, Any], Any]:
             return v if v is None or type(v) is kind else f.get_db_prep_save(v, connection)
 
         return prep
+    if plain and type(f) is models.DateField:
+
+        def prep_date(obj: Any, connection: Any) -> Any:
+            v = getattr(obj, attname)  # a date (not a datetime) or None goes to the adapter
+            if v is None or type(v) is date:
+                return connection.ops.adapt_datefield_value(v)
+            return f.get_db_prep_save(v, connection)
+
+        return prep_date
+    if plain and type(f) is models.JSONField:
+
+        def prep_json(obj: Any, connection: Any) -> Any:
+            v = getattr(obj, attname)  # None is SQL NULL; a dict or list is encoded
+            if v is None:
+                return None
+            if type(v) is dict or type(v) is list:
+                return connection.ops.adapt_json_value(v, f.encoder)
+            return f.get_db_prep_save(v, connection)
+
+        return prep_json
     if plain:
         return lambda obj, connection: f.get_db_prep_save(getattr(obj, attname), connection)
     return lambda obj, connection: f.get_db_prep_save(f.pre_save(obj, True), connection)
@@ -87,6 +115,8 @@ def _datetime_preparer(f: Any, auto: bool) -> Callable[[Any, Any], Any]:
             setattr(obj, attname, v)
         else:
             v = getattr(obj, attname)
+            if v is None:
+                return None
         if type(v) is datetime and v.tzinfo is UTC:
             if connection.vendor == "postgresql":
                 return v

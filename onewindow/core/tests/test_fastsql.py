@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -11,6 +11,7 @@ from django.db.transaction import TransactionManagementError
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from onewindow.cases.models import CaseStatus, SlaLevel
 from onewindow.core import fastsql
 from onewindow.core.models import SystemFlag
 
@@ -109,6 +110,28 @@ def test_row_values_are_what_django_would_send(values: dict[str, Any]):
     fast = [fastsql._preparer(f, True)(event, connection) for f in fields]
     django = [f.get_db_prep_save(f.pre_save(event, True), connection) for f in fields]
     assert [str(v) for v in fast] == [str(v) for v in django]  # JSON payloads: adapter objects
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"status": "ACCEPTED", "promised_due": date(2026, 12, 1), "form_data": {"名": ["值", 1]}},
+        # Choices members, no dates, JSON of other shapes (a list; a bare string: Django's path).
+        {"status": CaseStatus.READY, "promised_due": None, "form_data": [1, {"a": None}]},
+        {"status": CaseStatus.SUBMITTED, "legal_due": date(2027, 1, 4), "form_data": "text"},
+        {"depends_on": None, "accepted_at": None, "sla": SlaLevel.YELLOW},
+    ],
+)
+def test_dates_json_and_choices_are_sent_as_django_sends_them(values: dict[str, Any]):
+    from onewindow.cases.models import Case
+
+    case = Case(number="330800-20261129-00001", **values)
+    fields = [f for f in Case._meta.local_concrete_fields if f.name not in ("id", "created_at", "updated_at")]
+    for adding in (True, False):
+        fast = [fastsql._preparer(f, adding)(case, connection) for f in fields]
+        django = [f.get_db_prep_save(getattr(case, f.attname), connection) for f in fields]
+        assert [str(v) for v in fast] == [str(v) for v in django]  # JSON: adapter objects on PG
+        assert [type(v) for v in fast] == [type(v) for v in django]
 
 
 def test_times_are_sent_as_django_sends_them():

@@ -29,8 +29,15 @@ Update = tuple[models.Model, Iterable[str]]
 SYSTEM = "system"
 
 
+# One encoder for every entry (an encoder keeps no state between calls): what
+# `json.dumps(data, cls=DjangoJSONEncoder, sort_keys=True, ensure_ascii=False, separators=(",", ":"))`
+# gives, without building an encoder each time.
+_ENCODER = DjangoJSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+_json_string = json.encoder.encode_basestring  # a str as that encoder writes it (ensure_ascii=False)
+
+
 def _canonical(data: Any) -> str:
-    return json.dumps(data, cls=DjangoJSONEncoder, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return _ENCODER.encode(data)
 
 
 def _actor_name(actor: AbstractBaseUser | AnonymousUser | str | None) -> str:
@@ -67,20 +74,44 @@ def entry_hash(
     return hashlib.sha256((prev_hash + body).encode("utf-8")).hexdigest()
 
 
-def _body_prefix(at: datetime, actor: str, action: str, object_type: str, object_id: str, data: Any) -> str:
+def _body_prefix(
+    at: datetime, actor: str, action: str, object_type: str, object_id: str, data: Any, data_text: str = ""
+) -> str:
     """The canonical body of an entry up to its seq: keys are sorted and "seq" sorts last, so
-    the body hashed by `entry_hash` is exactly `prefix + str(seq) + "}"`."""
-    body = _canonical(
-        {
-            "at": at.astimezone(UTC).isoformat(timespec="microseconds"),
-            "actor": actor,
-            "action": action,
-            "object_type": object_type,
-            "object_id": object_id,
-            "data": data,
-        }
+    the body hashed by `entry_hash` is exactly `prefix + str(seq) + "}"`. Written key by key
+    (the keys' sorted order) with the data's canonical text (`data_text` when the caller has
+    it): the same text as encoding the whole body (a test holds them equal), at a third of the
+    cost."""
+    texts = (actor, action, object_type, object_id)
+    if not all(type(t) is str for t in texts):  # e.g. a lazy text: the encoder's own path
+        body = _canonical(
+            {
+                "at": at.astimezone(UTC).isoformat(timespec="microseconds"),
+                "actor": actor,
+                "action": action,
+                "object_type": object_type,
+                "object_id": object_id,
+                "data": data,
+            }
+        )
+        return body[:-1] + ',"seq":'
+    return "".join(
+        (
+            '{"action":',
+            _json_string(action),
+            ',"actor":',
+            _json_string(actor),
+            ',"at":"',
+            at.astimezone(UTC).isoformat(timespec="microseconds"),
+            '","data":',
+            data_text or _canonical(data),
+            ',"object_id":',
+            _json_string(object_id),
+            ',"object_type":',
+            _json_string(object_type),
+            ',"seq":',
+        )
     )
-    return body[:-1] + ',"seq":'
 
 
 def record(
@@ -170,12 +201,16 @@ def _entry(
     )
 
 
-def _prep(connection: Any, at: datetime, data: Any) -> tuple[Any, Any]:
-    utc = type(at) is datetime and at.tzinfo is UTC
-    if utc and connection.vendor == "sqlite" and connection.timezone is UTC:
+def _prep(connection: Any, at: datetime, data: Any, data_text: str = "") -> tuple[Any, Any]:
+    """The entry's time and data as the database takes them. SQLite stores the data's canonical
+    text (`data_text`, when given): JSON that reads back as the data, without encoding it again."""
+    sqlite = connection.vendor == "sqlite"
+    if sqlite and type(at) is datetime and at.tzinfo is UTC and connection.timezone is UTC:
         db_at = fastsql.sqlite_utc_text(at)  # what Django's adapter gives, without its steps
     else:
         db_at = AuditEntry._meta.get_field("at").get_db_prep_value(at, connection)
+    if sqlite and data_text:
+        return db_at, data_text
     return db_at, AuditEntry._meta.get_field("data").get_db_prep_value(data, connection)
 
 
@@ -313,8 +348,9 @@ RETURNING id, seq, prev_hash, hash
 def _append_sqlite(
     connection: Any, at: datetime, actor: str, action: str, otype: str, oid: str, data: Any
 ) -> AuditEntry:
-    prefix = _body_prefix(at, actor, action, otype, oid, data)
-    db_at, db_data = _prep(connection, at, data)
+    data_text = _canonical(data)
+    prefix = _body_prefix(at, actor, action, otype, oid, data, data_text)
+    db_at, db_data = _prep(connection, at, data, data_text)
     with fastsql.cursor(connection) as cur:
         for _ in range(2):
             cur.execute(_SQLITE_APPEND, [db_at, actor, action, otype, oid, db_data, prefix])

@@ -750,15 +750,19 @@ def prepared(
 _update_sql: dict[tuple[Any, ...], tuple[str, list[Callable[[Any, Any], Any]]]] = {}
 
 
-def update_statement(obj: models.Model, fields: Iterable[str]) -> tuple[str, list[Any]]:
+def update_statement(
+    obj: models.Model, fields: Iterable[str], connection: Any = None
+) -> tuple[str, list[Any]]:
     """The precompiled UPDATE of `obj`'s `fields` by primary key and its parameters, for a
     caller that runs it inside a larger statement (PostgreSQL: a case's change written with its
-    event and audit entry). `updated_at` is set when listed."""
+    event and audit entry). `updated_at` is set when listed. `connection`: `obj`'s database's,
+    when the caller has it already."""
     model = type(obj)
     names = tuple(dict.fromkeys(fields))
     if "updated_at" in names:
         obj.updated_at = timezone.now()
-    connection = connections[obj._state.db or "default"]
+    if connection is None:
+        connection = connections[obj._state.db or "default"]
     key = (connection.alias, model, names)
     plan = _update_sql.get(key)
     if plan is None:
@@ -779,8 +783,8 @@ def update(obj: models.Model, fields: Iterable[str]) -> None:
     """`obj.save(update_fields=fields)` as one precompiled UPDATE by primary key: the same row
     change without Django rebuilding the statement each time. `updated_at` is set when listed.
     (No model signals are sent; nothing in OneWindow listens to cases' or work items' saves.)"""
-    sql, params = update_statement(obj, fields)
     connection = connections[obj._state.db or "default"]
+    sql, params = update_statement(obj, fields, connection)
     with cursor(connection) as cur:
         cur.execute(sql, params)
         if cur.rowcount == 0:  # as save(update_fields=...) does

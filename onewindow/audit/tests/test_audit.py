@@ -1,10 +1,15 @@
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection, transaction
+from django.utils.functional import lazy
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from onewindow.audit.models import AuditEntry
 from onewindow.audit.services import record, verify
@@ -192,3 +197,48 @@ def test_a_change_written_with_its_entry_updates_the_row_or_raises_when_it_is_go
     with pytest.raises(DatabaseError), transaction.atomic():
         record("test.gone", actor="tester", object_type="t", object_id="3", updates=[(gone, ["value"])])
     assert AuditEntry.objects.count() == before and verify().ok
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@given(
+    texts=st.tuples(st.text(), st.text(), st.text(), st.text()),
+    data=st.dictionaries(st.text(max_size=8), _json, max_size=5),
+    at=st.datetimes(timezones=st.just(UTC)),
+    seq=st.integers(min_value=1, max_value=10**12),
+)
+@example(
+    texts=('"\\\n', "名", "\x00\u2028", "</script>"),
+    data={"b": 1, "a": [1.5, "二"]},
+    at=datetime(2026, 1, 1, tzinfo=UTC),
+    seq=1,
+)
+def test_the_prefix_written_key_by_key_is_the_canonical_body_hashed(texts, data, at, seq):
+    """What SQLite hashes (prefix, seq, "}") is the body `entry_hash` and `verify` hash."""
+    import hashlib
+
+    from onewindow.audit.services import GENESIS, _body_prefix, _canonical, entry_hash
+
+    actor, action, otype, oid = texts
+    payload = json.loads(_canonical(data))  # what record() appends: the data read back
+    for prefix in (
+        _body_prefix(at, actor, action, otype, oid, payload),
+        _body_prefix(at, actor, action, otype, oid, payload, _canonical(payload)),
+        _body_prefix(at, lazy(lambda: actor, str)(), action, otype, oid, payload),  # the encoder's path
+    ):
+        digest = hashlib.sha256((GENESIS + prefix + str(seq) + "}").encode()).hexdigest()
+        assert digest == entry_hash(GENESIS, seq, at, actor, action, otype, oid, payload)
+
+
+@pytest.mark.django_db
+def test_the_stored_data_reads_back_as_the_data_recorded():
+    entry = record(
+        "test.text", actor="tester", object_type="t", object_id="1", data={"名": "值", "n": [1, 2.5]}
+    )
+    assert AuditEntry.objects.get(pk=entry.pk).data == {"名": "值", "n": [1, 2.5]}
+    assert verify().ok

@@ -241,7 +241,8 @@ STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns about a missing folder befo
 MEDIA_URL = "media/"
 MEDIA_ROOT = HOME / "media"
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Django's FileSystemStorage, writing a new upload in fewer system calls.
+    "default": {"BACKEND": "onewindow.core.storage.UploadStorage"},
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if not (DEBUG or TESTING or DEMO)

@@ -202,15 +202,20 @@ def _entry(
 
 
 def _prep(connection: Any, at: datetime, data: Any, data_text: str = "") -> tuple[Any, Any]:
-    """The entry's time and data as the database takes them. SQLite stores the data's canonical
-    text (`data_text`, when given): JSON that reads back as the data, without encoding it again."""
+    """The entry's time and data as the database takes them. The data goes as its canonical
+    text (`data_text`, when given: JSON that reads back as the data) without encoding it again:
+    SQLite stores the text, PostgreSQL its jsonb."""
     sqlite = connection.vendor == "sqlite"
     if sqlite and type(at) is datetime and at.tzinfo is UTC and connection.timezone is UTC:
         db_at = fastsql.sqlite_utc_text(at)  # what Django's adapter gives, without its steps
     else:
         db_at = AuditEntry._meta.get_field("at").get_db_prep_value(at, connection)
-    if sqlite and data_text:
+    if data_text and sqlite:
         return db_at, data_text
+    if data_text and connection.vendor == "postgresql":
+        from psycopg.types.json import Jsonb  # as Django's adapter wraps it, with the text made
+
+        return db_at, Jsonb(data, dumps=lambda _data: data_text)
     return db_at, AuditEntry._meta.get_field("data").get_db_prep_value(data, connection)
 
 
@@ -291,8 +296,9 @@ def _append_postgresql(
     rows: Sequence[models.Model] = (),
     updates: Sequence[Update] = (),
 ) -> AuditEntry:
-    prefix = _body_prefix(at, actor, action, otype, oid, data)
-    db_at, db_data = _prep(connection, at, data)
+    data_text = _canonical(data)
+    prefix = _body_prefix(at, actor, action, otype, oid, data, data_text)
+    db_at, db_data = _prep(connection, at, data, data_text)
     entry_params = [prefix, db_at, actor, action, otype, oid, db_data]
     row = None
     with fastsql.cursor(connection) as cur:
@@ -327,8 +333,9 @@ def _append_postgresql(
         else:  # pragma: no cover - the head row was just created
             raise RuntimeError("audit chain head is missing")
     pk, seq, prev, digest = row
-    # The database hashed it; check it against the one definition verify() uses.
-    if entry_hash(prev, seq, at, actor, action, otype, oid, data) != digest:
+    # The database hashed it; check it against the body verify() hashes (`entry_hash`: the
+    # prefix is that body's text up to the seq, as a test holds).
+    if hashlib.sha256((prev + prefix + str(seq) + "}").encode("utf-8")).hexdigest() != digest:
         raise RuntimeError("audit: the database computed a different entry hash (is the database UTF8?)")
     return _entry(connection, pk, seq, at, actor, action, otype, oid, data, prev, digest)
 

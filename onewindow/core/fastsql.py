@@ -53,9 +53,13 @@ def _preparer(f: Any, adding: bool) -> Callable[[Any, Any], Any]:
     if plain and kind is str:
 
         def prep_text(obj: Any, connection: Any) -> Any:
-            # A choice (a TextChoices member) is a str too: Django's `to_python` keeps any str.
+            # A choice (a TextChoices member) is a str too, kept by Django's `to_python`; sent
+            # as the plain str it stands for, which the drivers bind without looking for an
+            # adapter of its class (sqlite3 does that for every value not exactly a str).
             v = getattr(obj, attname)
-            return v if v is None or isinstance(v, str) else f.get_db_prep_save(v, connection)
+            if v is None or type(v) is str:
+                return v
+            return str.__str__(v) if isinstance(v, str) else f.get_db_prep_save(v, connection)
 
         return prep_text
     if plain and kind is not None:

@@ -1,4 +1,4 @@
-"""Django's SQLite backend (ENGINE "onewindow.core.sqlite"), with two changes.
+"""Django's SQLite backend (ENGINE "onewindow.core.sqlite"), with three changes.
 
 1. The conversion of a statement's "%s" placeholders to SQLite's "?" (a regular-expression pass
    over the whole text on every execution) is remembered per statement text. A case transition
@@ -16,7 +16,10 @@
    writers only while the last pages are copied) so that the log starts again from its
    beginning. Commits still reach the disk within one interval: under light load a committed
    change no longer waits in an unsynced log until 1,000 pages have gathered. SQLite's automatic
-   checkpoint stays as a safety net at `SAFETY_FRAMES` (should the thread not keep up)."""
+   checkpoint stays as a safety net at `SAFETY_FRAMES` (should the thread not keep up).
+
+3. None and bool parameters are bound through registered adapters (see `_null`), not after
+   sqlite3's search for one."""
 
 from __future__ import annotations
 
@@ -36,6 +39,20 @@ _qmark: dict[str, str] = {}
 
 RESTART_FRAMES = 8_000
 SAFETY_FRAMES = 20_000
+
+
+# Change 3: sqlite3 binds int, float and str values directly; for any other value (None and
+# bools among them: a few hundred per bundle lifecycle) it first looks for an adapter (a
+# registered one, then the `__adapt__` and `__conform__` protocols: two failed attribute
+# lookups, one raising a formatted AttributeError). Registered adapters answer at once, with
+# what sqlite3 binds anyway: NULL for None, 1 or 0 for a bool. (Django registers its adapters,
+# for times and decimals, the same way.)
+def _null(value: None) -> None:
+    return value
+
+
+sqlite3.register_adapter(type(None), _null)
+sqlite3.register_adapter(bool, int)
 
 
 class SQLiteCursorWrapper(base.SQLiteCursorWrapper):

@@ -188,3 +188,23 @@ def test_a_new_database_file_gets_2_kib_pages_and_an_old_one_keeps_its_own(tmp_p
     conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY)")
     conn.close()
     assert opened(old) == (4096, "wal")
+
+
+def test_none_and_bools_are_bound_as_null_and_integers():
+    assert engine._null(None) is None
+    with sqlite3.connect(":memory:") as conn:
+        row = conn.execute("SELECT ?, typeof(?), ?, ?, typeof(?)", (None, None, True, False, True)).fetchone()
+    assert row == (None, "null", 1, 0, "integer")
+
+
+@pytest.mark.django_db
+def test_flags_and_empty_values_read_back_through_the_orm():
+    from onewindow.org.models import Department, Region, RegionLevel
+
+    region = Region.objects.create(code="339900", name="测试市", level=RegionLevel.CITY)
+    on = Department.objects.create(code="t-on", name="启用", uscc="1" * 18, region=region, active=True)
+    off = Department.objects.create(code="t-off", name="停用", uscc="2" * 18, region=region, active=False)
+    assert list(Department.objects.filter(pk__in=[on.pk, off.pk], active=True)) == [on]
+    assert list(Department.objects.filter(pk__in=[on.pk, off.pk], active=False)) == [off]
+    assert Department.objects.get(pk=off.pk).parent_id is None
+    assert Department.objects.filter(pk=off.pk, parent__isnull=True).exists()

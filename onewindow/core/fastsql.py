@@ -94,12 +94,30 @@ def _preparer(f: Any, adding: bool) -> Callable[[Any, Any], Any]:
     return lambda obj, connection: f.get_db_prep_save(f.pre_save(obj, True), connection)
 
 
+_WITH_FRACTION = "%04d-%02d-%02d %02d:%02d:%02d.%06d"
+_WHOLE_SECONDS = "%04d-%02d-%02d %02d:%02d:%02d"
+
+
 def sqlite_utc_text(value: datetime) -> str:
     """An aware UTC datetime as Django's SQLite adapter stores it on a UTC connection, the naive
-    time's `str()`, made without the naive copy (ISO text with a space, less the "+00:00").
-    The text is remembered as this time's (see `_utc_text`): a row written is read back by the
-    next transition."""
-    text = value.isoformat(" ")[:-6]
+    time's `str()` (ISO text with a space; no fraction when it has no microseconds), made by
+    %-formatting the fields: `isoformat` formats each of them with C's printf and then formats
+    the offset too, three times the work (a few hundred times per bundle lifecycle). The text
+    is remembered as this time's (see `_utc_text`): a row written is read back by the next
+    transition."""
+    us = value.microsecond
+    if us:
+        text = _WITH_FRACTION % (
+            value.year,
+            value.month,
+            value.day,
+            value.hour,
+            value.minute,
+            value.second,
+            us,
+        )
+    else:
+        text = _WHOLE_SECONDS % (value.year, value.month, value.day, value.hour, value.minute, value.second)
     if not value.fold:  # what parsing the text gives: the same fields, tzinfo UTC, fold 0
         if len(_utc_times) >= _UTC_TIMES_MAX:
             _utc_times.clear()

@@ -904,9 +904,16 @@ def on_event(case: Case, ev: CaseEvent, actor: cs.Actor) -> None:
             _parent_event(case, ev, actor)
 
 
+# Without the merged form (the parent's largest column), which nothing that a child's event
+# does to its parent reads.
 _PARENT_LOCK = cs._query(
     ("bundle_parent",),
-    lambda v: Case.objects.select_for_update(of=("self",)).select_related("handling_region").filter(pk=v),
+    lambda v: (
+        Case.objects.select_for_update(of=("self",))
+        .select_related("handling_region")
+        .defer("form_data")
+        .filter(pk=v)
+    ),
 )
 
 
@@ -953,8 +960,10 @@ def _child_event(child: Case, ev: CaseEvent, actor: cs.Actor) -> None:
 _DELIVERY = cs._query(("case_delivery",), lambda v: Delivery.objects.filter(case_id=v).order_by("pk"))
 _DELIVERABLE = cs._query(
     ("bundle_deliverable",),
-    lambda v: Case.objects.filter(parent_id=v, status__in=[CaseStatus.READY, CaseStatus.REFUSED]).order_by(
-        "stage_seq", "pk"
+    lambda v: (
+        Case.objects.filter(parent_id=v, status__in=[CaseStatus.READY, CaseStatus.REFUSED])
+        .defer("form_data")  # delivering reads none of it
+        .order_by("stage_seq", "pk")
     ),
 )
 

@@ -1255,7 +1255,8 @@ def _check_status(case: Case, allowed: Iterable[str], action: str) -> Case:
 @transaction.atomic
 def claim_work_item(work_item: WorkItem | str, *, actor: Actor) -> WorkItem:
     """An approver takes a work item; the first claim puts the case IN_REVIEW."""
-    wi = _lock_work_item(work_item, (), ("region",))
+    # A claim reads none of the form (a bundle's is the largest column of its children).
+    wi = _lock_work_item(work_item, (), ("region",), unread=("case__form_data",))
     if not may_approve(actor, wi):
         raise _deny()
     case = _check_status(wi.case, {CaseStatus.ACCEPTED, CaseStatus.IN_REVIEW}, "claim")

@@ -47,8 +47,9 @@ class UploadStorage(FileSystemStorage):
     def _save(self, name: str, content: Any) -> str:
         if (
             hasattr(content, "temporary_file_path")
-            or self._allow_overwrite
-            or self.OS_OPEN_FLAGS != _NEW_FILE_FLAGS
+            or getattr(self, "_allow_overwrite", False)
+            # Django 5.x's deprecated override of the open flags (gone in Django 6.0)
+            or getattr(self, "OS_OPEN_FLAGS", _NEW_FILE_FLAGS) != _NEW_FILE_FLAGS
             or os.name != "posix"
         ):
             return super()._save(name, content)

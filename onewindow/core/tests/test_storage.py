@@ -105,3 +105,10 @@ def test_a_temporary_upload_is_moved_as_django_moves_it(storages: Any):
     name = ours.save("cases/x/big.pdf", upload)
     upload.close()  # as Django's upload handler does: the temporary file was moved
     assert Path(ours.path(name)).read_bytes() == PDF
+
+
+def test_overwriting_storage_takes_djangos_path(tmp_path: Path):
+    ours = UploadStorage(location=tmp_path, allow_overwrite=True)
+    first = ours.save("cases/x/same.pdf", ContentFile(b"one"))
+    second = ours.save("cases/x/same.pdf", ContentFile(b"two"))
+    assert first == second and Path(ours.path(second)).read_bytes() == b"two"

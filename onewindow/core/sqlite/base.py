@@ -55,17 +55,23 @@ sqlite3.register_adapter(type(None), _null)
 sqlite3.register_adapter(bool, int)
 
 
+def qmark(query: str) -> str:
+    """A statement with positional "%s" placeholders in SQLite's "?" style (and "%%" as "%"),
+    as Django's cursor wrapper converts it, remembered per text."""
+    converted = _qmark.get(query)
+    if converted is None:
+        converted = base.FORMAT_QMARK_REGEX.sub("?", query).replace("%%", "%")
+        if len(_qmark) >= _MAX:  # statements with literals or long IN lists: start over
+            _qmark.clear()
+        _qmark[query] = converted
+    return converted
+
+
 class SQLiteCursorWrapper(base.SQLiteCursorWrapper):
     def convert_query(self, query: str, *, param_names: Any = None) -> str:
         if param_names is not None:
             return super().convert_query(query, param_names=param_names)
-        converted = _qmark.get(query)
-        if converted is None:
-            converted = super().convert_query(query)
-            if len(_qmark) >= _MAX:  # statements with literals or long IN lists: start over
-                _qmark.clear()
-            _qmark[query] = converted
-        return converted
+        return qmark(query)
 
 
 class Checkpointer(threading.Thread):

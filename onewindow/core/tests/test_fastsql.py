@@ -280,6 +280,27 @@ def test_compiled_statements_run_on_a_kept_cursor_unless_someone_watches_the_que
         connection.dec_thread_sharing()
 
 
+def test_the_kept_cursor_converts_placeholders_as_djangos_cursor_does(db: Any):
+    """On SQLite the kept cursor is sqlite3's own, given each text with "%s" as "?" and "%%" as
+    "%" (as Django's wrapper converts them); a text without parameters is run as it is, and named
+    parameters go through Django's cursor."""
+    kept = fastsql.cursor(connection)
+    texts = [
+        ("SELECT %s, '%%', %s", [1, "二"]),
+        ("SELECT '%s', '%%'", None),
+        ("SELECT %(a)s, %(b)s", {"a": 1, "b": "b"}),
+    ]
+    for sql, params in texts:
+        with connection.cursor() as django_cursor:
+            django_cursor.execute(sql, params)
+            expected = django_cursor.fetchall()
+        assert kept.execute(sql, params).fetchall() == expected
+    if connection.vendor == "sqlite":
+        import sqlite3
+
+        assert type(kept.cur) is sqlite3.Cursor
+
+
 @pytest.mark.django_db
 def test_the_kept_cursor_raises_djangos_errors_and_refuses_a_broken_transaction():
     from django.db import IntegrityError

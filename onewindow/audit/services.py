@@ -146,7 +146,9 @@ def record(
     # Microseconds are kept by both SQLite and PostgreSQL, so the stored time hashes the same.
     at = timezone.now()
     name = _actor_name(actor)
-    fields = (at, name, action, object_type or "", object_id or "", payload)
+    # Texts as stored (an id given as a number, a lazy translation): the hash covers what is stored.
+    texts = ["" if t is None else str(t) for t in (action, object_type, object_id)]
+    fields = (at, name, *texts, payload)
     connection = transaction.get_connection()
     if not connection.in_atomic_block:
         with transaction.atomic():

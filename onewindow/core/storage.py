@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import suppress
 from itertools import chain
 from typing import Any
 
@@ -58,10 +59,10 @@ class UploadStorage(FileSystemStorage):
         while True:
             try:
                 fd = os.open(full_path, _NEW_FILE_FLAGS, 0o666)
-            except FileNotFoundError:
+            except (FileNotFoundError, NotADirectoryError):  # a folder on the way is missing (or a file)
                 if made_folder:
                     raise
-                self._make_folder(os.path.dirname(full_path))
+                self._make_folder(os.path.dirname(full_path))  # Django's error for a file in the way
                 made_folder = True
             except FileExistsError:  # taken since its name was chosen: another name, as Django
                 name = self.get_available_name(name)
@@ -82,7 +83,8 @@ class UploadStorage(FileSystemStorage):
                     pass
         except BaseException:
             os.close(fd)
-            os.unlink(full_path)  # no half-written file left behind under a name
+            with suppress(OSError):  # the write's error is the one to report
+                os.unlink(full_path)  # no half-written file left behind under a name
             raise
         os.close(fd)
         return os.path.relpath(full_path, self.location).replace("\\", "/")

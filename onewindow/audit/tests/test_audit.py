@@ -242,3 +242,13 @@ def test_the_stored_data_reads_back_as_the_data_recorded():
     )
     assert AuditEntry.objects.get(pk=entry.pk).data == {"名": "值", "n": [1, 2.5]}
     assert verify().ok
+
+
+@pytest.mark.django_db
+def test_ids_given_as_numbers_and_lazy_texts_are_hashed_as_stored():
+    from django.utils.translation import gettext_lazy
+
+    record("test.number", actor="tester", object_type="t", object_id=5, data={"n": 1})
+    record(gettext_lazy("test.lazy"), actor="tester", object_type="t", object_id="6")
+    assert AuditEntry.objects.get(action="test.number").object_id == "5"
+    assert verify().ok

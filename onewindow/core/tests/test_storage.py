@@ -112,3 +112,11 @@ def test_overwriting_storage_takes_djangos_path(tmp_path: Path):
     first = ours.save("cases/x/same.pdf", ContentFile(b"one"))
     second = ours.save("cases/x/same.pdf", ContentFile(b"two"))
     assert first == second and Path(ours.path(second)).read_bytes() == b"two"
+
+
+def test_a_file_in_the_way_of_the_folder_gives_djangos_error(storages: Any):
+    ours, django = storages
+    for storage in (ours, django):
+        storage.save("cases/blocker", ContentFile(b"a file where a folder should be"))
+        with pytest.raises(FileExistsError, match="exists and is not a directory"):
+            storage.save("cases/blocker/a.pdf", ContentFile(b"x"))

@@ -60,18 +60,22 @@ def entry_hash(
     object_id: str,
     data: Any,
 ) -> str:
-    body = _canonical(
-        {
-            "seq": seq,
-            "at": at.astimezone(UTC).isoformat(timespec="microseconds"),
-            "actor": actor,
-            "action": action,
-            "object_type": object_type,
-            "object_id": object_id,
-            "data": data,
-        }
-    )
+    body = _canonical({**_body(at, actor, action, object_type, object_id, data), "seq": seq})
     return hashlib.sha256((prev_hash + body).encode("utf-8")).hexdigest()
+
+
+def _body(
+    at: datetime, actor: str, action: str, object_type: str, object_id: str, data: Any
+) -> dict[str, Any]:
+    """An entry's hashed body without its seq."""
+    return {
+        "at": at.astimezone(UTC).isoformat(timespec="microseconds"),
+        "actor": actor,
+        "action": action,
+        "object_type": object_type,
+        "object_id": object_id,
+        "data": data,
+    }
 
 
 def _body_prefix(
@@ -84,17 +88,7 @@ def _body_prefix(
     cost."""
     texts = (actor, action, object_type, object_id)
     if not all(type(t) is str for t in texts):  # e.g. a lazy text: the encoder's own path
-        body = _canonical(
-            {
-                "at": at.astimezone(UTC).isoformat(timespec="microseconds"),
-                "actor": actor,
-                "action": action,
-                "object_type": object_type,
-                "object_id": object_id,
-                "data": data,
-            }
-        )
-        return body[:-1] + ',"seq":'
+        return _canonical(_body(at, actor, action, object_type, object_id, data))[:-1] + ',"seq":'
     return "".join(
         (
             '{"action":',

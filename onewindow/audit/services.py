@@ -17,8 +17,7 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import models, transaction
-from django.utils import timezone
+from django.db import DEFAULT_DB_ALIAS, models, transaction
 
 from onewindow.audit.models import AuditEntry, AuditHead
 from onewindow.core import fastsql
@@ -136,24 +135,41 @@ def record(
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or str(getattr(obj, "code", None) or getattr(obj, "number", None) or obj.pk)
     # Round-trip through JSON so that what is hashed is exactly what the database gives back.
-    payload = json.loads(_canonical(data or {}))
+    data = data or {}
+    text = _canonical(data)
+    payload = json.loads(text)
+    # The text is that of what was read back too, unless a key was not a str (read back as one,
+    # it may sort elsewhere) or a value was not plain JSON: then it is encoded again.
+    if not _plain(data):
+        text = ""
     # Microseconds are kept by both SQLite and PostgreSQL, so the stored time hashes the same.
-    at = timezone.now()
+    at = fastsql.now()
     name = _actor_name(actor)
     # Texts as stored (an id given as a number, a lazy translation): the hash covers what is stored.
     texts = ["" if t is None else str(t) for t in (action, object_type, object_id)]
     fields = (at, name, *texts, payload)
-    connection = transaction.get_connection()
+    connection = fastsql.connection_of(DEFAULT_DB_ALIAS)  # the atomic block's, as get_connection()
     if not connection.in_atomic_block:
         with transaction.atomic():
-            return _append(connection, *fields, rows=rows, updates=updates)
+            return _append(connection, *fields, rows=rows, updates=updates, text=text)
     try:
-        return _append(connection, *fields, rows=rows, updates=updates)
+        return _append(connection, *fields, rows=rows, updates=updates, text=text)
     except BaseException:
         # Never let the caller commit half an append (head moved, entry missing), even if it
         # catches the error inside its atomic block.
         transaction.set_rollback(True)
         raise
+
+
+def _plain(value: Any) -> bool:
+    """Whether `value` is plain JSON whose dicts have only str keys: its canonical text, read
+    back and encoded again, is then the same text (a test holds it)."""
+    kind = type(value)
+    if kind is dict:
+        return all(type(k) is str and _plain(v) for k, v in value.items())
+    if kind is list:
+        return all(_plain(v) for v in value)
+    return isinstance(value, str) or kind is int or kind is bool or kind is float or value is None
 
 
 def _append(
@@ -166,15 +182,17 @@ def _append(
     data: Any,
     rows: Sequence[models.Model] = (),
     updates: Sequence[Update] = (),
+    text: str = "",
 ) -> AuditEntry:
+    """`text`: the data's canonical text when the caller has it."""
     if connection.vendor == "postgresql":
-        return _append_postgresql(connection, at, actor, action, otype, oid, data, rows, updates)
+        return _append_postgresql(connection, at, actor, action, otype, oid, data, rows, updates, text)
     for obj, names in updates:
         fastsql.update(obj, names)
     for _model, same in groupby(rows, key=type):  # rows of one model in one INSERT
         fastsql.insert_rows(list(same))
     if connection.vendor == "sqlite" and connection.Database.sqlite_version_info >= (3, 35):
-        return _append_sqlite(connection, at, actor, action, otype, oid, data)
+        return _append_sqlite(connection, at, actor, action, otype, oid, data, text)
     return _append_orm(at, actor, action, otype, oid, data)
 
 
@@ -291,8 +309,9 @@ def _append_postgresql(
     data: Any,
     rows: Sequence[models.Model] = (),
     updates: Sequence[Update] = (),
+    text: str = "",
 ) -> AuditEntry:
-    data_text = _canonical(data)
+    data_text = text or _canonical(data)
     prefix = _body_prefix(at, actor, action, otype, oid, data, data_text)
     db_at, db_data = _prep(connection, at, data, data_text)
     entry_params = [prefix, db_at, actor, action, otype, oid, db_data]
@@ -349,9 +368,9 @@ RETURNING id, seq, prev_hash, hash
 
 
 def _append_sqlite(
-    connection: Any, at: datetime, actor: str, action: str, otype: str, oid: str, data: Any
+    connection: Any, at: datetime, actor: str, action: str, otype: str, oid: str, data: Any, text: str = ""
 ) -> AuditEntry:
-    data_text = _canonical(data)
+    data_text = text or _canonical(data)
     prefix = _body_prefix(at, actor, action, otype, oid, data, data_text)
     db_at, db_data = _prep(connection, at, data, data_text)
     with fastsql.cursor(connection) as cur:

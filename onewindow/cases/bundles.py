@@ -89,6 +89,7 @@ from onewindow.catalog.models import (
     LimitUnit,
     ServiceItem,
 )
+from onewindow.core import fastsql
 from onewindow.core.errors import ConflictError, ForbiddenError, InvalidError, NotFoundError
 from onewindow.core.i18n import bi
 from onewindow.core.validators import make_uscc
@@ -456,7 +457,7 @@ def submit_bundle(
     # Numbered over every member (the same numbers whichever optional members are chosen).
     merged = _applying(merged_requirements(every), forms)
 
-    now = timezone.now()
+    now = fastsql.now()
     user = cs._user(actor)
     application = cs._insert(cs._new(Application, channel=channel, submitted_by=user))
     profile_user = cs._profile_user(applicant.id_number)
@@ -644,7 +645,7 @@ def accept_parent(parent: Case, actor: cs.Actor) -> Case:
             extra={"status": parent.status, "materials": [m.seq for m in missing]},
         )
     bundle = _BUNDLE_BY_PK.first(parent.bundle_id)
-    now = timezone.now()
+    now = fastsql.now()
     start = timezone.localdate(now)
     dues = _bundle_dues(bundle, start, now, parent.handling_region.code)
     old = parent.status
@@ -824,7 +825,7 @@ def _cancel_dependents(parent: Case, kids: list[Kid], failed: Kid, actor: cs.Act
                     continue
                 why = f"所依赖的事项「{failed.name}」{CaseStatus(failed.status).label}：{reason}"[:2000]
                 child.status, child.held, child.sla = CaseStatus.TERMINATED, False, ""
-                child.decision_reason, child.decided_at = why, timezone.now()
+                child.decision_reason, child.decided_at = why, fastsql.now()
                 cs._save(child, ["status", "held", "sla", "decision_reason", "decided_at"])
                 cs._event(
                     child,
@@ -845,7 +846,7 @@ def _aggregate(parent: Case, kids: list[Kid], actor: cs.Actor) -> None:
         return
     alive = [k for k in kids if k.status not in FAILED]
     partial = bool(alive) and len(alive) < len(kids)
-    now = timezone.now()
+    now = fastsql.now()
     old = parent.status
     if not alive:
         new, kind = CaseStatus.REFUSED, "refuse"
@@ -972,7 +973,7 @@ def _parent_event(parent: Case, ev: CaseEvent, actor: cs.Actor) -> None:
     if ev.kind == "not_accept":
         for child in parent.children.filter(status=CaseStatus.SUBMITTED):
             child.status, child.held = CaseStatus.NOT_ACCEPTED, False
-            child.decision_reason, child.decided_at = parent.decision_reason, timezone.now()
+            child.decision_reason, child.decided_at = parent.decision_reason, fastsql.now()
             cs._save(child, ["status", "held", "decision_reason", "decided_at"])
             cs._event(
                 child, "not_accept", actor, from_status=CaseStatus.SUBMITTED, reason=parent.decision_reason

@@ -235,7 +235,7 @@ def _event(
     ev = _new(
         CaseEvent,
         case=case,
-        at=at or timezone.now(),
+        at=at or fastsql.now(),
         actor=_user(actor),
         actor_name=_actor_name(actor),
         kind=kind,
@@ -716,7 +716,7 @@ def submit_case(
             bi("邮寄送达须填写地址", "Courier delivery needs an address"),
             fields={"delivery_address": [bi("必填", "required")]},
         )
-    now = timezone.now()
+    now = fastsql.now()
     user = _user(actor)
     application = _insert(_new(Application, channel=channel, submitted_by=user))
     profile_user = _profile_user(applicant.id_number)
@@ -914,7 +914,7 @@ def not_accept(case: Case | str, *, actor: Actor, reason: str, basis: str = "") 
     old = case.status
     case.status = CaseStatus.NOT_ACCEPTED
     case.decision_reason, case.decision_basis = reason.strip()[:2000], basis.strip()[:2000]
-    case.decided_at = timezone.now()
+    case.decided_at = fastsql.now()
     _save(case, ["status", "decision_reason", "decision_basis", "decided_at"])
     _event(case, "not_accept", actor, from_status=old, reason=case.decision_reason)
     return case
@@ -1122,7 +1122,7 @@ def accept_locked(
             code="materials_incomplete",
             extra={"status": case.status, "materials": [m.seq for m in missing]},
         )
-    now = timezone.now()
+    now = fastsql.now()
     _start_clock(case, timezone.localdate(now), now)
     old = case.status
     case.status = CaseStatus.ACCEPTED
@@ -1266,7 +1266,7 @@ def claim_work_item(work_item: WorkItem | str, *, actor: Actor) -> WorkItem:
             code="work_item_taken",
             extra={"status": case.status, "work_item_status": wi.status},
         )
-    now = timezone.now()
+    now = fastsql.now()
     wi.status, wi.assignee, wi.claimed_at = WorkItemStatus.CLAIMED, _user(actor), now
     claimed = [(wi, ["status", "assignee", "claimed_at", "updated_at"])]  # written with the event
     if case.forward_due and case.forwarded_at is None:
@@ -1312,7 +1312,7 @@ def claim_work_item(work_item: WorkItem | str, *, actor: Actor) -> WorkItem:
 
 def _close_case_work(case: Case, status: str = WorkItemStatus.CANCELLED) -> None:
     case.work_items.filter(status__in=[WorkItemStatus.OPEN, WorkItemStatus.CLAIMED]).update(
-        status=status, updated_at=timezone.now()
+        status=status, updated_at=fastsql.now()
     )
 
 
@@ -1363,7 +1363,7 @@ def decide_work_item(
             code="action_not_allowed",
             extra={"status": case.status},
         )
-    now = timezone.now()
+    now = fastsql.now()
     if outcome == Outcome.REQUEST_CORRECTION:
         _suspend(case, actor, SuspensionKind.CORRECTION, opinion, wi)
         return wi
@@ -1721,7 +1721,7 @@ def deliver_case(
             bi("邮寄送达须有收件地址", "Courier delivery needs an address"),
             fields={"address": [bi("必填", "required")]},
         )
-    now = timezone.now()
+    now = fastsql.now()
     if method == DeliveryMethod.WINDOW and hall is None:
         hall = case.deliver_hall or case.accept_hall
     delivery = _new(
@@ -1777,7 +1777,7 @@ def close_case(case: Case | str, *, actor: Actor, reason: str = "") -> Case:
     """归档 (DELIVERED → CLOSED), after rating or when archived."""
     case = _lock(case, {CaseStatus.DELIVERED}, "close")
     old = case.status
-    case.status, case.closed_at = CaseStatus.CLOSED, timezone.now()
+    case.status, case.closed_at = CaseStatus.CLOSED, fastsql.now()
     _save(case, ["status", "closed_at"])
     _event(case, "close", actor, from_status=old, reason=reason)
     return case
@@ -1867,7 +1867,7 @@ IDEMPOTENCY_KEEP = timedelta(days=1)
 def purge_idempotent_responses() -> int:
     from onewindow.cases.models import IdempotentResponse
 
-    deleted, _ = IdempotentResponse.objects.filter(created_at__lt=timezone.now() - IDEMPOTENCY_KEEP).delete()
+    deleted, _ = IdempotentResponse.objects.filter(created_at__lt=fastsql.now() - IDEMPOTENCY_KEEP).delete()
     return deleted
 
 
@@ -1889,7 +1889,7 @@ def purge_orphan_uploads(now: Any = None, *, force: bool = False) -> int:
 
     field = CaseMaterial._meta.get_field("file")
     storage = field.storage
-    now = now or timezone.now()
+    now = now or fastsql.now()
     last = SystemFlag.objects.filter(key=_PURGE_FLAG).values_list("updated_at", flat=True).first()
     if not force and last is not None and now - last < ORPHAN_PURGE_EVERY:
         return 0
@@ -1945,7 +1945,7 @@ def purge_orphan_uploads(now: Any = None, *, force: bool = False) -> int:
 
 def refresh_all_flags(today: date | None = None) -> int:
     """Recompute the flags of every case whose clock runs; write only the ones that changed."""
-    now = timezone.now()
+    now = fastsql.now()
     today = today or timezone.localdate(now)
     changed: list[Case] = []
     qs = (

@@ -4,13 +4,16 @@ once per model and shape (or per query) and run it with fresh values."""
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import json
+import threading
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
 from typing import Any
 
 from django.conf import settings
+from django.core.signals import setting_changed
 from django.db import DatabaseError, IntegrityError, connections, models, transaction
 from django.db.models import F
 from django.db.models.base import ModelState
@@ -23,6 +26,62 @@ from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
 _insert_sql: dict[tuple[Any, ...], tuple[str, list[Any], bool]] = {}
+
+# Settings read on every statement or row, as plain values: each read through Django's
+# LazySettings runs its Python-level `__getattribute__` (and raises and catches an
+# AttributeError). Forgotten when a test overrides one (`setting_changed`).
+_settings: dict[str, Any] = {}
+
+
+def _forget_setting(*, setting: str, **kwargs: Any) -> None:
+    _settings.pop(setting, None)
+
+
+setting_changed.connect(_forget_setting, dispatch_uid="onewindow.fastsql.settings")
+
+
+def _setting(name: str) -> Any:
+    value = _settings.get(name, _settings)
+    if value is _settings:
+        value = _settings[name] = getattr(settings, name)
+    return value
+
+
+_django_now = timezone.now
+
+
+def now() -> datetime:
+    """`django.utils.timezone.now()`: the current time, aware in UTC when USE_TZ is on (it
+    always is in OneWindow), with the setting read from a plain dict. A test that patches
+    `django.utils.timezone.now` (a simulated day) is obeyed here too."""
+    if timezone.now is not _django_now:
+        return timezone.now()
+    return datetime.now(UTC if _setting("USE_TZ") else None)
+
+
+def queries_logged(db: Any) -> bool:
+    """`db.queries_logged` (a forced debug cursor or DEBUG) with DEBUG read from a plain dict."""
+    return db.force_debug_cursor or _setting("DEBUG")
+
+
+# Django keeps each thread's connections in an asgiref Local whose storage, in a thread with no
+# running event loop, is a plain threading.local; asgiref learns there is no loop by raising and
+# catching a RuntimeError on every lookup (350 lookups per bundle lifecycle). The same storage
+# read directly, where this asgiref keeps it there; else, and in a running event loop, Django's.
+_thread_storage = getattr(connections._connections, "_storage", None)
+if not isinstance(_thread_storage, threading.local):  # pragma: no cover - another asgiref
+    _thread_storage = None
+_running_loop = asyncio._get_running_loop
+
+
+def connection_of(alias: str) -> Any:
+    """`django.db.connections[alias]`: this thread's connection wrapper for `alias`."""
+    if _thread_storage is not None and _running_loop() is None:
+        db = getattr(_thread_storage, alias, None)
+        if db is not None:
+            return db
+    return connections[alias]
+
 
 # Fields whose value of one exact Python type goes to the database unchanged (what
 # `get_db_prep_save` gives back for it): str for text, int for integers and keys, bool for flags.
@@ -133,7 +192,7 @@ def _datetime_preparer(f: Any, auto: bool) -> Callable[[Any, Any], Any]:
 
     def prep(obj: Any, connection: Any) -> Any:
         if auto:
-            v = timezone.now()
+            v = now()
             setattr(obj, attname, v)
         else:
             v = getattr(obj, attname)
@@ -304,7 +363,7 @@ def cursor(db: Any) -> Any:
     otherwise the connection's `_Direct` cursor (a new one after a reconnection). The kept
     cursor skips Django's `async_unsafe` guard: OneWindow runs no database code in an event
     loop."""
-    if db.connection is None or db.queries_logged or db.execute_wrappers or db.allow_thread_sharing:
+    if db.connection is None or queries_logged(db) or db.execute_wrappers or db.allow_thread_sharing:
         return db.cursor()
     direct = db.__dict__.get("_fastsql_direct")
     if direct is None or direct.raw is not db.connection:
@@ -342,7 +401,7 @@ def insert_statement(objs: list[Any]) -> tuple[str, list[Any]]:
     (PostgreSQL: a case event written in the same statement as its audit entry). Hand the keys
     back with `inserted`."""
     model = type(objs[0])
-    connection = connections[objs[0]._state.db or "default"]
+    connection = connection_of(objs[0]._state.db or "default")
     sql, preps = _insert_plan(connection, model, len(objs), True)
     return sql, _row_params(objs, preps, connection)
 
@@ -365,7 +424,7 @@ def insert_rows(objs: list[Any]) -> list[Any]:
     if not objs:
         return objs
     model = type(objs[0])
-    connection = connections[objs[0]._state.db or "default"]
+    connection = connection_of(objs[0]._state.db or "default")
     returning = connection.features.can_return_rows_from_bulk_insert
     if len(objs) > 1 and not returning:  # (SQLite < 3.35) one row at a time, each key read back
         return [insert_rows([obj])[0] for obj in objs]
@@ -462,7 +521,7 @@ class Prepared:
         if plan is None:
             return list(self.build(*values).using(using))
         sql, params, slots, compiler, converters, model, attnames, start, end, populators = plan
-        connection = connections[using]
+        connection = connection_of(using)
         if self.for_update and connection.features.has_select_for_update and connection.get_autocommit():
             raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
         params = params.copy()
@@ -737,8 +796,19 @@ def _new_plan(model: Any) -> Any:
             ((_, target),) = f.related_fields
             reverse = f.remote_field.cache_name if f.one_to_one else None
             rel = (f.remote_field.model._meta.concrete_model, target.attname, f.cache_name, reverse)
-        plan.append((f.name, f.attname, rel, f.get_default))
+        plan.append((f.name, f.attname, rel, _default_of(f)))
     return plan
+
+
+def _default_of(f: Any) -> Callable[[], Any]:
+    """The callable giving `f.get_default()`: `now` for a `default=timezone.now`, else the one
+    Django's `get_default` calls (one call less per field of each new instance), unless the
+    field's class has its own `get_default`."""
+    if f.default is timezone.now:
+        return now
+    if type(f).get_default is models.Field.get_default:
+        return f._get_default
+    return f.get_default
 
 
 def new(model: type[Any], **values: Any) -> Any:
@@ -810,9 +880,9 @@ def update_statement(
     model = type(obj)
     names = tuple(dict.fromkeys(fields))
     if "updated_at" in names:
-        obj.updated_at = timezone.now()
+        obj.updated_at = now()
     if connection is None:
-        connection = connections[obj._state.db or "default"]
+        connection = connection_of(obj._state.db or "default")
     key = (connection.alias, model, names)
     plan = _update_sql.get(key)
     if plan is None:
@@ -833,7 +903,7 @@ def update(obj: models.Model, fields: Iterable[str]) -> None:
     """`obj.save(update_fields=fields)` as one precompiled UPDATE by primary key: the same row
     change without Django rebuilding the statement each time. `updated_at` is set when listed.
     (No model signals are sent; nothing in OneWindow listens to cases' or work items' saves.)"""
-    connection = connections[obj._state.db or "default"]
+    connection = connection_of(obj._state.db or "default")
     sql, params = update_statement(obj, fields, connection)
     with cursor(connection) as cur:
         cur.execute(sql, params)

@@ -144,7 +144,7 @@ def grant_covering(
 
 
 def has_consent(subject: str, dataset: Dataset, case_number: str) -> bool:
-    now = timezone.now()
+    now = fastsql.now()
     return (
         Consent.objects.filter(
             subject=subject, dataset=dataset, case_number=case_number, revoked_at__isnull=True
@@ -229,7 +229,7 @@ def fetch(
     def log(result: str, reason: str = "", data: Any = None) -> Fetch:
         rec = fastsql.new(
             AccessRecord,
-            at=timezone.now(),
+            at=fastsql.now(),
             official=user,
             official_name=name,
             department=department,
@@ -329,7 +329,7 @@ def probe_record(
             result, reason = AccessResult.GRANTED, "existence check: no field values read"
     rec = fastsql.new(
         AccessRecord,
-        at=timezone.now(),
+        at=fastsql.now(),
         official=user,
         official_name=name,
         department=department,

@@ -413,7 +413,7 @@ def _reason(reason: str) -> str:
 
 def _set_status(lic: Licence, status: str, reason: str, actor: Any, action: str) -> Licence:
     old = lic.status
-    lic.status, lic.status_reason, lic.status_changed_at = status, reason, timezone.now()
+    lic.status, lic.status_reason, lic.status_changed_at = status, reason, fastsql.now()
     lic.save(update_fields=["status", "status_reason", "status_changed_at", "updated_at"])
     record(
         f"licences.{action}",

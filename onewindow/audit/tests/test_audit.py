@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from onewindow.audit.models import AuditEntry
 from onewindow.audit.services import record, verify
+from onewindow.cases.models import CaseStatus
 
 
 def _entries(n: int) -> None:
@@ -233,6 +234,46 @@ def test_the_prefix_written_key_by_key_is_the_canonical_body_hashed(texts, data,
     ):
         digest = hashlib.sha256((GENESIS + prefix + str(seq) + "}").encode()).hexdigest()
         assert digest == entry_hash(GENESIS, seq, at, actor, action, otype, oid, payload)
+
+
+_any_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text() | st.decimals(allow_nan=False),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.tuples(inner, inner)
+        | st.dictionaries(st.text(max_size=3), inner, max_size=4)
+        | st.dictionaries(st.integers(-20, 20), inner, max_size=4)  # keys of one kind sort
+    ),
+    max_leaves=12,
+)
+
+
+@given(data=st.dictionaries(st.text(max_size=8), _any_json, max_size=5))
+@example(data={"k": {2: "a", 10: "b"}})
+@example(data={"to": CaseStatus.ACCEPTED, "n": [1.5, -0.0, float("inf")]})
+def test_data_called_plain_reads_back_as_the_same_canonical_text(data):
+    """record() keeps the data's first canonical text for the entry when `_plain` says reading
+    it back and encoding it again gives the same text."""
+    from onewindow.audit.services import _canonical, _plain
+
+    text = _canonical(data)
+    if _plain(data):
+        assert _canonical(json.loads(text)) == text
+
+
+@pytest.mark.django_db
+def test_data_with_number_keys_and_decimals_is_stored_and_hashed_as_read_back():
+    from decimal import Decimal
+
+    entry = record(
+        "test.keys",
+        actor="tester",
+        object_type="t",
+        object_id="1",
+        data={"k": {2: "a", 10: "b"}, "d": Decimal("1.50")},
+    )
+    assert AuditEntry.objects.get(pk=entry.pk).data == {"k": {"2": "a", "10": "b"}, "d": "1.50"}
+    assert verify().ok
 
 
 @pytest.mark.django_db

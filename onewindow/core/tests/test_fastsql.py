@@ -356,3 +356,58 @@ def test_postgresql_statements_go_with_native_placeholders_and_read_what_django_
         with pytest.raises(ProgrammingError):
             kept.execute("SELECT %s::int", [1, 2])
         assert kept.execute("SELECT %s::int", [3]).fetchall() == [(3,)]
+
+
+def test_now_is_djangos_now_and_follows_the_settings_and_a_patched_clock():
+    from unittest import mock
+
+    from django.test import override_settings
+    from django.utils import timezone
+
+    before = timezone.now()
+    value = fastsql.now()
+    assert value.tzinfo is UTC and before <= value <= timezone.now()
+    with override_settings(USE_TZ=False):
+        assert fastsql.now().tzinfo is None
+    assert fastsql.now().tzinfo is UTC  # the setting read again once the override ends
+    simulated = datetime(2027, 3, 1, 9, 30, tzinfo=UTC)
+    with mock.patch("django.utils.timezone.now", return_value=simulated):
+        assert fastsql.now() == simulated
+
+
+def test_queries_are_logged_when_debug_is_on_as_django_decides(db: Any):
+    from django.test import override_settings
+
+    assert fastsql.queries_logged(connection) is connection.queries_logged
+    with override_settings(DEBUG=True):
+        assert fastsql.queries_logged(connection) is True is connection.queries_logged
+        assert not isinstance(fastsql.cursor(connection), fastsql._Direct)
+    assert fastsql.queries_logged(connection) is connection.queries_logged
+
+
+def test_connection_of_is_this_threads_connection_as_django_gives_it():
+    import asyncio
+    import threading
+
+    from django.db import connections
+
+    assert fastsql.connection_of("default") is connections["default"]
+    seen: dict[str, Any] = {}
+
+    def other_thread() -> None:
+        seen["ours"] = fastsql.connection_of("default")
+        seen["django"] = connections["default"]
+
+        async def in_a_loop() -> None:  # asgiref's context storage: Django's own lookup
+            seen["loop"] = fastsql.connection_of("default") is connections["default"]
+
+        asyncio.run(in_a_loop())
+        connections["default"].close()
+
+    t = threading.Thread(target=other_thread)
+    t.start()
+    t.join()
+    assert seen["ours"] is seen["django"] and seen["ours"] is not connections["default"]
+    assert seen["loop"] is True
+    with pytest.raises(Exception, match="doesn't exist"):
+        fastsql.connection_of("nonesuch")

@@ -62,7 +62,6 @@ from types import SimpleNamespace
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 
 from onewindow.audit.services import record
 from onewindow.cases import clock
@@ -485,7 +484,7 @@ def submit_bundle(
     visit = channel in cs.IN_PERSON_CHANNELS
     parent = cs._new(
         Case,
-        number=cs._next_number(accept_region.code, timezone.localdate(now)),
+        number=cs._next_number(accept_region.code, fastsql.localdate(now)),
         bundle=bundle,
         handling_department=lead,
         handling_region=handling_region,
@@ -646,7 +645,7 @@ def accept_parent(parent: Case, actor: cs.Actor) -> Case:
         )
     bundle = _BUNDLE_BY_PK.first(parent.bundle_id)
     now = fastsql.now()
-    start = timezone.localdate(now)
+    start = fastsql.localdate(now)
     dues = _bundle_dues(bundle, start, now, parent.handling_region.code)
     old = parent.status
     parent.status = CaseStatus.ACCEPTED

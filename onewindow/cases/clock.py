@@ -8,9 +8,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from django.utils import timezone
-
 from onewindow.catalog.models import CaseType, LimitUnit, ServiceItem
+from onewindow.core import fastsql
 from onewindow.workcal.calendar import get_calendar
 
 # Yellow when this share of the promised time (or one working day) or less remains.
@@ -121,8 +120,8 @@ def refresh_flags(case, today: date | None = None, now: datetime | None = None, 
     open work items when the caller already has them (saves reading them again)."""
     from onewindow.cases.models import CaseStatus, WorkItemStatus
 
-    now = now or timezone.now()
-    today = today or timezone.localdate(now)
+    now = now or fastsql.now()
+    today = today or fastsql.localdate(now)
     step_dues = [
         w.due
         for w in (case.work_items.all() if work_items is None else work_items)
@@ -160,7 +159,7 @@ def recompute_open_due_dates() -> int:
     )
     for case in qs.iterator(chunk_size=500):
         region = case.handling_region.code
-        dues = compute_dues(case.item, case.clock_start, case.accepted_at or timezone.now(), region)
+        dues = compute_dues(case.item, case.clock_start, case.accepted_at or fastsql.now(), region)
         extra = case.paused_workdays + case.extended_workdays
         promised = shift(dues.promised, extra, region)
         legal = shift(dues.legal, case.paused_workdays + case.extended_workdays, region)

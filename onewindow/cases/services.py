@@ -264,7 +264,7 @@ def _event(
 
 
 def _today() -> date:
-    return timezone.localdate()
+    return fastsql.localdate()
 
 
 def _deny(detail: str = "") -> PermissionDeniedError:
@@ -722,7 +722,7 @@ def submit_case(
     profile_user = _profile_user(applicant.id_number)
     case = _new(
         Case,
-        number=_next_number(accept_region.code, timezone.localdate(now)),
+        number=_next_number(accept_region.code, fastsql.localdate(now)),
         application=application,
         item=item,
         applicant_type=applicant.id_type,
@@ -1123,7 +1123,7 @@ def accept_locked(
             extra={"status": case.status, "materials": [m.seq for m in missing]},
         )
     now = fastsql.now()
-    _start_clock(case, timezone.localdate(now), now)
+    _start_clock(case, fastsql.localdate(now), now)
     old = case.status
     case.status = CaseStatus.ACCEPTED
     # A submitted case has no work items yet: the flags see only the ones opened here.
@@ -1163,7 +1163,7 @@ def deem_accepted(case: Case | str, *, actor: Actor = "system") -> Case:
     case = _lock(case, {CaseStatus.SUBMITTED}, "deem_accept")
     if case.parent_id or case.bundle_id:  # 一件事: started by the system / accepted by a clerk
         raise _conflict(case, "deem_accept")
-    received = timezone.localdate(case.received_at)
+    received = fastsql.localdate(case.received_at)
     _start_clock(case, received, case.received_at)
     old = case.status
     case.status = CaseStatus.ACCEPTED
@@ -1274,7 +1274,7 @@ def claim_work_item(work_item: WorkItem | str, *, actor: Actor) -> WorkItem:
         claimed = []
         # 全市通办: the handling department's first claim receives the forwarded case.
         case.forwarded_at = now
-        case.forward_late = timezone.localdate(now) > case.forward_due
+        case.forward_late = fastsql.localdate(now) > case.forward_due
         _save(case, ["forwarded_at", "forward_late"])
         _event(
             case,
@@ -1411,7 +1411,7 @@ def decide_work_item(
             )
         _write(*decided)
         _close_case_work(case)
-        _open_step(case, steps[index - 1], timezone.localdate(now))
+        _open_step(case, steps[index - 1], fastsql.localdate(now))
         _event(
             case,
             "return",
@@ -1433,7 +1433,7 @@ def decide_work_item(
         opened: list[WorkItem] = []
         save: list[str] | None = []  # a decision on the case's work: its version moves
         if not pending:
-            opened = _open_step(case, steps[index + 1], timezone.localdate(now), write=False)
+            opened = _open_step(case, steps[index + 1], fastsql.localdate(now), write=False)
             flags = (case.sla, case.legal_breach, case.step_overdue)
             clock.refresh_flags(case, now=now, work_items=still_open + opened)
             changed = (case.sla, case.legal_breach, case.step_overdue) != flags
@@ -1823,7 +1823,7 @@ def deemed_acceptance_due(today: date | None = None) -> list[str]:
         status=CaseStatus.SUBMITTED, item__isnull=False, parent__isnull=True
     ).values_list("number", "received_at", "handling_region__code"):
         limit = get_calendar(region).add_workdays(
-            timezone.localdate(received), clock.DEEMED_ACCEPTANCE_WORKDAYS
+            fastsql.localdate(received), clock.DEEMED_ACCEPTANCE_WORKDAYS
         )
         if today > limit.date:
             out.append(number)
@@ -1946,7 +1946,7 @@ def purge_orphan_uploads(now: Any = None, *, force: bool = False) -> int:
 def refresh_all_flags(today: date | None = None) -> int:
     """Recompute the flags of every case whose clock runs; write only the ones that changed."""
     now = fastsql.now()
-    today = today or timezone.localdate(now)
+    today = today or fastsql.localdate(now)
     changed: list[Case] = []
     qs = (
         Case.objects.filter(status__in=CLOCK_STATUSES)

@@ -5,6 +5,7 @@ once per model and shape (or per query) and run it with fresh values."""
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import inspect
 import json
 import threading
@@ -57,6 +58,26 @@ def now() -> datetime:
     if timezone.now is not _django_now:
         return timezone.now()
     return datetime.now(UTC if _setting("USE_TZ") else None)
+
+
+# Django's current time zone is kept in an asgiref Local (a lock, a context variable and a
+# thread check on every read). While nothing in this context has activated one, its context
+# variable is unset and the current time zone is the default one.
+_tz_var = getattr(getattr(getattr(timezone, "_active", None), "_storage", None), "_data", None)
+if not isinstance(_tz_var, contextvars.ContextVar):  # pragma: no cover - another asgiref
+    _tz_var = None
+
+
+def localdate(value: datetime | None = None) -> date:
+    """`django.utils.timezone.localdate(value)`: the date of `value` (default: now) in the
+    current time zone, without reading asgiref's Local while no time zone was activated."""
+    if _tz_var is None or _tz_var.get(None) is not None or not _setting("USE_TZ"):
+        return timezone.localdate(value)
+    if value is None:
+        value = now()
+    elif value.utcoffset() is None:  # naive: Django's ValueError
+        return timezone.localdate(value)
+    return value.astimezone(timezone.get_default_timezone()).date()
 
 
 def queries_logged(db: Any) -> bool:

@@ -7,8 +7,6 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from django.utils import timezone
-
 from onewindow.catalog.models import ServiceItem
 from onewindow.core import fastsql
 from onewindow.exchange import services as ex
@@ -249,7 +247,7 @@ def fill_case_materials(case: Any, actor: Any) -> None:
         if got.ok:
             m.satisfied_by, m.status, m.trust_level = SatisfiedBy.DATA, MaterialStatus.OK, "A"
             m.reference = f"access:{got.record_id}"
-            m.reason = f"{ds.name}（{timezone.localdate():%Y-%m-%d}）" if ds else ""
+            m.reason = f"{ds.name}（{fastsql.localdate():%Y-%m-%d}）" if ds else ""
         else:
             m.status = MaterialStatus.TO_SUPPLY
             m.reason = (got.reason or "")[:300]
@@ -263,7 +261,7 @@ def coverage_summary(items: Any) -> dict[str, Any]:
     or an exemption). Two queries for grants and datasets, whatever the number of items."""
     from onewindow.exchange.models import Grant
 
-    today = timezone.localdate()
+    today = fastsql.localdate()
     active = {d.code: d for d in Dataset.objects.filter(active=True)}
     grants: dict[tuple[int, str], list[Grant]] = {}
     for g in Grant.objects.filter(active=True, valid_from__lte=today).select_related("dataset"):

@@ -14,7 +14,6 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
 
 from onewindow.audit.services import record
 from onewindow.core import fastsql
@@ -59,7 +58,7 @@ def active_grant(
 
 
 def _valid_grants(department: Department, on: date | None) -> Any:
-    on = on or timezone.localdate()
+    on = on or fastsql.localdate()
     return Grant.objects.filter(consumer=department, active=True, valid_from__lte=on).filter(
         Q(valid_until__isnull=True) | Q(valid_until__gte=on)
     )
@@ -84,7 +83,7 @@ def active_grants(
     per dataset (each checked with `grant_covering`)."""
     if department is None:
         return []
-    on = on or timezone.localdate()
+    on = on or fastsql.localdate()
     return [
         g
         for d in datasets

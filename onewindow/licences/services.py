@@ -14,7 +14,6 @@ from typing import Any
 import yaml
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.utils import timezone
 
 from onewindow.audit.services import record
 from onewindow.core import fastsql
@@ -208,7 +207,7 @@ def issue(
             bi(f"未知的证照类型：{type_code}", f"Unknown licence type: {type_code}"),
             fields={"type": [bi("未知的证照类型", "unknown licence type")]},
         )
-    today = issue_date or timezone.localdate()
+    today = issue_date or fastsql.localdate()
     start = valid_from or today
     if valid_to is None and ltype.validity_months:
         valid_to = add_months(start, ltype.validity_months) - timedelta(days=1)
@@ -490,7 +489,7 @@ def _conflict(lic: Licence, zh: str, en: str) -> ConflictError:
 def mark_expired(today: date | None = None, *, actor: Any = "system") -> int:
     """The sweep: valid licences past their end date become expired (verification reads them as
     expired from the date anyway; this makes lists and reports agree)."""
-    today = today or timezone.localdate()
+    today = today or fastsql.localdate()
     n = 0
     for lic in Licence.objects.select_for_update().filter(status=LicenceStatus.VALID, valid_to__lt=today):
         _set_status(lic, LicenceStatus.EXPIRED, f"有效期至 {lic.valid_to:%Y-%m-%d}", actor, "expire")
@@ -565,7 +564,7 @@ def holder_licences(holder_ids: list[str], type_code: str) -> list[Licence]:
 
 def pick(licences: list[Licence], today: date | None = None) -> tuple[Licence | None, Licence | None]:
     """(a usable licence, else the most recent unusable one to give the reason)."""
-    today = today or timezone.localdate()
+    today = today or fastsql.localdate()
     usable = [lic for lic in licences if lic.effective_status(today) == LicenceStatus.VALID]
     if usable:
         return usable[0], None
@@ -573,7 +572,7 @@ def pick(licences: list[Licence], today: date | None = None) -> tuple[Licence | 
 
 
 def refusal_text(lic: Licence, today: date | None = None) -> str:
-    st = lic.effective_status(today or timezone.localdate())
+    st = lic.effective_status(today or fastsql.localdate())
     zh, en = REFUSAL.get(st, ("证照不可用", "the licence cannot be used"))
     extra = f"（{lic.status_reason}）" if lic.status_reason and st != LicenceStatus.EXPIRED else ""
     if st == LicenceStatus.EXPIRED and lic.valid_to:

@@ -411,3 +411,25 @@ def test_connection_of_is_this_threads_connection_as_django_gives_it():
     assert seen["loop"] is True
     with pytest.raises(Exception, match="doesn't exist"):
         fastsql.connection_of("nonesuch")
+
+
+def test_localdate_is_djangos_in_the_default_and_in_an_activated_time_zone():
+    from unittest import mock
+
+    from django.utils import timezone
+
+    late = datetime(2026, 12, 31, 17, 30, tzinfo=UTC)  # 1 January in Shanghai (UTC+8)
+    assert fastsql.localdate(late) == timezone.localdate(late) == date(2027, 1, 1)
+    assert fastsql.localdate() == timezone.localdate()
+    with timezone.override("America/New_York"):
+        assert fastsql.localdate(late) == timezone.localdate(late) == date(2026, 12, 31)
+    timezone.activate("Asia/Tokyo")
+    try:
+        assert fastsql.localdate(datetime(2026, 12, 31, 15, 30, tzinfo=UTC)) == date(2027, 1, 1)
+    finally:
+        timezone.deactivate()
+    assert fastsql.localdate(datetime(2026, 12, 31, 15, 30, tzinfo=UTC)) == date(2026, 12, 31)
+    with pytest.raises(ValueError, match="naive"):
+        fastsql.localdate(datetime(2026, 12, 31, 15, 30))
+    with mock.patch("django.utils.timezone.now", return_value=late):
+        assert fastsql.localdate() == date(2027, 1, 1)

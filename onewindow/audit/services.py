@@ -137,7 +137,7 @@ def record(
     # Round-trip through JSON so that what is hashed is exactly what the database gives back.
     data = data or {}
     text = _canonical(data)
-    payload = json.loads(text)
+    payload = fastsql.json_loads(text)
     # The text is that of what was read back too, unless a key was not a str (read back as one,
     # it may sort elsewhere) or a value was not plain JSON: then it is encoded again.
     if not _plain(data):
@@ -209,9 +209,22 @@ def _entry(
     prev: str,
     digest: str,
 ) -> AuditEntry:
-    # As a row read back (positional, the model's field order: the cheap way to build one).
-    return AuditEntry.from_db(
-        connection.alias, None, (pk, seq, at, actor, action, otype, oid, data, prev, digest)
+    # As a row read back.
+    return fastsql.loaded(
+        AuditEntry,
+        connection.alias,
+        {
+            "id": pk,
+            "seq": seq,
+            "at": at,
+            "actor": actor,
+            "action": action,
+            "object_type": otype,
+            "object_id": oid,
+            "data": data,
+            "prev_hash": prev,
+            "hash": digest,
+        },
     )
 
 

@@ -666,12 +666,28 @@ def _bool(value: Any) -> Any:
     return _BOOLS.get(value, value) if type(value) in (int, bool, float) else value
 
 
+_scan_json = json.decoder.JSONDecoder().scan_once  # the C scanner json.loads runs
+
+
+def json_loads(text: str) -> Any:
+    """`json.loads(text)` for a str: the JSON scanner run directly on a text whose value starts
+    at its first character and ends at its last (what Django and OneWindow write); anything
+    else (whitespace around it, a BOM, an error) goes through `json.loads`."""
+    try:
+        value, end = _scan_json(text, 0)
+    except (StopIteration, ValueError):
+        return json.loads(text)
+    if end != len(text):
+        return json.loads(text)
+    return value
+
+
 def _json_text(value: Any) -> Any:
     """A plain JSON column's text decoded (`JSONField.from_db_value` without a decoder); text
     that is not JSON stays text, as there."""
     if type(value) is str:
         try:
-            return json.loads(value)
+            return json_loads(value)
         except json.JSONDecodeError:
             return value
     return None if value is None else _DJANGO
@@ -794,6 +810,28 @@ def _row_builder(klass_info: dict[str, Any], select: Any, alias: str) -> Callabl
         return obj
 
     return build
+
+
+_loaded_plain: dict[Any, bool] = {}
+
+
+def loaded(model: type[Any], alias: str, values: dict[str, Any]) -> Any:
+    """`model.from_db(alias, names, row)`: an instance as read from `alias`, its fields' values
+    given by attname (every concrete field), built without `Model.__init__` where the model is
+    plain (see `_plain_model`)."""
+    plain = _loaded_plain.get(model)
+    if plain is None:
+        plain = _loaded_plain[model] = _plain_model(model, [f.attname for f in model._meta.concrete_fields])
+    if not plain:
+        return model.from_db(alias, list(values), list(values.values()))
+    obj = model.__new__(model)
+    state = ModelState()
+    state.adding = False
+    state.db = alias
+    d = obj.__dict__
+    d["_state"] = state
+    d.update(values)
+    return obj
 
 
 _new_plans: dict[Any, Any] = {}

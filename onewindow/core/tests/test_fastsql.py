@@ -433,3 +433,62 @@ def test_localdate_is_djangos_in_the_default_and_in_an_activated_time_zone():
         fastsql.localdate(datetime(2026, 12, 31, 15, 30))
     with mock.patch("django.utils.timezone.now", return_value=late):
         assert fastsql.localdate() == date(2027, 1, 1)
+
+
+@pytest.mark.django_db
+def test_loaded_builds_what_from_db_builds():
+    from django.db.models.signals import post_init
+
+    flag = fastsql.insert(SystemFlag(key="k", value="v"))
+    values = {f.attname: getattr(flag, f.attname) for f in SystemFlag._meta.concrete_fields}
+    ours = fastsql.loaded(SystemFlag, "default", values)
+    django = SystemFlag.from_db("default", list(values), list(values.values()))
+    assert type(ours) is SystemFlag and ours == django
+    assert {f.attname: getattr(ours, f.attname) for f in SystemFlag._meta.concrete_fields} == values
+    assert (
+        (ours._state.adding, ours._state.db) == (django._state.adding, django._state.db) == (False, "default")
+    )
+    seen = []
+
+    def listener(sender: Any, instance: Any, **kwargs: Any) -> None:
+        seen.append(instance)
+
+    fastsql._loaded_plain.clear()
+    post_init.connect(listener, sender=SystemFlag)
+    try:  # a model whose init is listened to is built by Django
+        assert fastsql.loaded(SystemFlag, "default", values) == django and len(seen) == 1
+    finally:
+        post_init.disconnect(listener, sender=SystemFlag)
+        fastsql._loaded_plain.clear()
+
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner, max_size=4),
+    max_leaves=10,
+)
+
+
+@given(
+    value=_json_values,
+    separators=st.sampled_from([(", ", ": "), (",", ":")]),
+    around=st.sampled_from(["", " ", "\n", "\ufeff", "x", "]", " 1"]),
+    junk=st.text(max_size=6),
+)
+@example(value=None, separators=(",", ":"), around="", junk="[1, 2] 3")
+def test_json_loads_reads_what_json_loads_reads(value, separators, around, junk):
+    import json
+
+    text = json.dumps(value, separators=separators, ensure_ascii=False)
+    for t in (text, text + around, around + text, junk):
+        ours = _decoded_by(fastsql.json_loads, t)
+        assert ours == _decoded_by(json.loads, t)
+
+
+def _decoded_by(loads: Any, text: str) -> Any:
+    import json
+
+    try:
+        return ("ok", json.dumps(loads(text)))
+    except ValueError as exc:
+        return ("error", type(exc), str(exc))

@@ -135,8 +135,14 @@ class AccessRecord(models.Model):
     them under "who used my data"."""
 
     at = models.DateTimeField(_("时间"), db_index=True)
+    # Looked up by the (official, at) and (subject, at) indexes below: no index of their own.
     official = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     official_name = models.CharField(_("经办人"), max_length=150)
     department = models.ForeignKey(
@@ -151,7 +157,7 @@ class AccessRecord(models.Model):
     item_code = models.CharField(_("事项编码"), max_length=64, blank=True)
     dataset = models.CharField(_("数据集"), max_length=50)
     fields = models.JSONField(_("字段"), default=list)
-    subject = models.CharField(_("数据主体"), max_length=30, db_index=True)
+    subject = models.CharField(_("数据主体"), max_length=30)
     purpose = models.CharField(_("用途"), max_length=200)
     result = models.CharField(_("结果"), max_length=10, choices=AccessResult.choices)
     reason = models.CharField(_("说明"), max_length=300, blank=True)

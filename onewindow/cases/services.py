@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -40,7 +41,7 @@ from onewindow.cases.models import (
     WorkItem,
     WorkItemStatus,
 )
-from onewindow.cases.uploads import check_upload
+from onewindow.cases.uploads import STORED_EXTENSIONS, check_upload
 from onewindow.catalog.formschema import clean_form_data, condition_holds, has_control_chars
 from onewindow.catalog.models import HandleScope, ItemState, ProcessAction, ServiceItem
 from onewindow.core import fastsql
@@ -581,6 +582,11 @@ def _attach_upload(m: CaseMaterial, g: MaterialIn, errors: dict[str, list[Any]])
     except InvalidError as exc:
         errors[f"materials.{m.seq}.file"] = [exc.message]
         return False
+    # Stored under a random name of its own with its content's extension, in the month's folder:
+    # the applicant's file name (often a person's name) stays out of the storage's paths and
+    # never clashes with an earlier upload's (Django would look for a free name with one
+    # more existence check and a random suffix). The name given is kept for display.
+    g.file.name = uuid.uuid4().hex + STORED_EXTENSIONS[info.content_type]
     m.file, m.file_name, m.file_hash = g.file, info.name, info.sha256
     m.file_size, m.content_type = info.size, info.content_type
     return True

@@ -14,6 +14,13 @@ from onewindow.core.errors import InvalidError
 from onewindow.core.i18n import bi
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+# The extension a stored upload gets, by the type its content was recognised as.
+STORED_EXTENSIONS = {
+    "application/pdf": ".pdf",
+    "image/jpeg": ".jpg",
+    "image/png": ".png",
+    "application/ofd": ".ofd",
+}
 
 
 @dataclass(frozen=True)

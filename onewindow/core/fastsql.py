@@ -57,7 +57,10 @@ def now() -> datetime:
     `django.utils.timezone.now` (a simulated day) is obeyed here too."""
     if timezone.now is not _django_now:
         return timezone.now()
-    return datetime.now(UTC if _setting("USE_TZ") else None)
+    use_tz = _settings.get("USE_TZ")
+    if use_tz is None:
+        use_tz = _setting("USE_TZ")
+    return datetime.now(UTC if use_tz else None)
 
 
 # Django's current time zone is kept in an asgiref Local (a lock, a context variable and a
@@ -384,7 +387,8 @@ def cursor(db: Any) -> Any:
     otherwise the connection's `_Direct` cursor (a new one after a reconnection). The kept
     cursor skips Django's `async_unsafe` guard: OneWindow runs no database code in an event
     loop."""
-    if db.connection is None or queries_logged(db) or db.execute_wrappers or db.allow_thread_sharing:
+    # (`_thread_sharing_count`: what `allow_thread_sharing` reads, there under a lock.)
+    if db.connection is None or queries_logged(db) or db.execute_wrappers or db._thread_sharing_count:
         return db.cursor()
     direct = db.__dict__.get("_fastsql_direct")
     if direct is None or direct.raw is not db.connection:

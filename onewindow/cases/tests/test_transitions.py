@@ -13,6 +13,7 @@ from onewindow.audit.services import verify
 from onewindow.cases import services as cs
 from onewindow.cases.models import Case, CaseEvent, CaseStatus, SlaLevel, WorkItem, WorkItemStatus
 from onewindow.cases.tests.conftest import applicant, paper, submit
+from onewindow.core import fastsql
 from onewindow.core.errors import ConflictError, ForbiddenError, InvalidError
 from onewindow.core.permissions import PermissionDeniedError
 
@@ -103,6 +104,38 @@ def _pdf() -> Any:
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     return SimpleUploadedFile("plan.pdf", b"%PDF-1.4\n%test\n", content_type="application/pdf")
+
+
+def test_uploads_are_stored_under_names_of_their_own_in_the_months_folder(
+    shop: dict[str, Any], personas: dict[str, Any], settings: Any, tmp_path: Any
+):
+    import re
+
+    from django.core.files.storage import default_storage
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = str(tmp_path / "uploads")
+    png = b"\x89PNG\r\n\x1a\n" + b"\0" * 32
+    case = cs.submit_case(
+        actor=personas["citizen"],
+        item="330800-SCJG-01-0001",
+        applicant=applicant(),
+        channel="online",
+        form_data={"shop_name": "网店", "area": 10},
+        materials=[
+            cs.MaterialIn(seq=1, satisfied_by="upload", file=_pdf()),
+            # A picture sent under a PDF's name by a person's name: stored as the picture it is.
+            cs.MaterialIn(seq=2, satisfied_by="upload", file=SimpleUploadedFile("张三身份证.pdf", png)),
+        ],
+    )
+    one, two = case.materials.get(seq=1), case.materials.get(seq=2)
+    folder = fastsql.localdate(case.received_at).strftime("cases/%Y/%m/")
+    assert re.fullmatch(re.escape(folder) + r"[0-9a-f]{32}\.pdf", one.file.name)
+    assert re.fullmatch(re.escape(folder) + r"[0-9a-f]{32}\.png", two.file.name)
+    assert (one.file_name, two.file_name) == ("plan.pdf", "张三身份证.pdf")
+    assert (two.content_type, two.file_size) == ("image/png", len(png))
+    with default_storage.open(two.file.name) as f:
+        assert f.read() == png
 
 
 def test_an_online_applicant_can_only_upload_or_pledge(shop: dict[str, Any], personas: dict[str, Any]):

@@ -155,3 +155,18 @@ class DatabaseWrapper(base.DatabaseWrapper):
 
     def create_cursor(self, name: str | None = None) -> Any:
         return self.connection.cursor(factory=SQLiteCursorWrapper)
+
+    def _start_transaction_under_autocommit(self) -> None:
+        """BEGIN (IMMEDIATE with OneWindow's settings) as Django sends it, on sqlite3's
+        connection itself: Django builds a cursor wrapper for this one statement and drops it.
+        Django's way when someone watches the queries (a query log, an execute wrapper)."""
+        from onewindow.core.fastsql import queries_logged
+
+        if queries_logged(self) or self.execute_wrappers:
+            return super()._start_transaction_under_autocommit()
+        self.validate_thread_sharing()
+        with self.wrap_database_errors:
+            self.connection.execute(
+                "BEGIN" if self.transaction_mode is None else f"BEGIN {self.transaction_mode}"
+            )
+        return None

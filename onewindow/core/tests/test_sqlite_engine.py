@@ -208,3 +208,30 @@ def test_flags_and_empty_values_read_back_through_the_orm():
     assert list(Department.objects.filter(pk__in=[on.pk, off.pk], active=False)) == [off]
     assert Department.objects.get(pk=off.pk).parent_id is None
     assert Department.objects.filter(pk=off.pk, parent__isnull=True).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_transaction_begins_on_sqlite3s_connection_unless_the_queries_are_watched():
+    from django.db import transaction
+    from django.test.utils import CaptureQueriesContext
+
+    from onewindow.core.models import SystemFlag
+
+    conn = connections["default"]
+    if not isinstance(conn, engine.DatabaseWrapper):
+        pytest.skip("OneWindow's SQLite engine only")
+    conn.ensure_connection()
+    sent: list[str] = []
+    conn.connection.set_trace_callback(sent.append)
+    try:
+        with transaction.atomic():
+            SystemFlag.objects.create(key="begin", value="1")
+    finally:
+        conn.connection.set_trace_callback(None)
+    mode = conn.transaction_mode
+    assert sent[0] == (f"BEGIN {mode}" if mode else "BEGIN") and sent[-1] == "COMMIT"
+    assert mode == "IMMEDIATE"  # OneWindow's settings: writers queue at BEGIN, not mid-transaction
+    with CaptureQueriesContext(conn) as seen, transaction.atomic():
+        SystemFlag.objects.filter(key="begin").update(value="2")
+    assert seen[0]["sql"] == "BEGIN IMMEDIATE"
+    assert SystemFlag.objects.get(key="begin").value == "2"

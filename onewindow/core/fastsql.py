@@ -11,6 +11,7 @@ import json
 import threading
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -842,9 +843,11 @@ _new_plans: dict[Any, Any] = {}
 
 
 def _new_plan(model: Any) -> Any:
-    """Per field of `model`: (name, attname, relation or None, default) for `new`; None when the
-    model is not plain (see _plain_model), has virtual or generated fields, or the project
-    routes databases (a relation's database would be the router's to choose)."""
+    """For `new`: the constant defaults of `model`'s fields by attname, the fields whose default
+    is computed ((name, attname, callable)), and what each keyword may name ({name or attname:
+    (attname, relation or None)}). None when the model is not plain (see _plain_model), has
+    virtual or generated fields, or the project routes databases (a relation's database would
+    be the router's to choose)."""
     from django.conf import settings
 
     opts = model._meta
@@ -852,15 +855,38 @@ def _new_plan(model: Any) -> Any:
         return None
     if not _plain_model(model, [f.attname for f in opts.concrete_fields]):
         return None
-    plan = []
+    constants: dict[str, Any] = {}
+    computed: list[tuple[str, str, Callable[[], Any]]] = []
+    names: dict[str, tuple[str, Any]] = {}
     for f in opts.concrete_fields:
         rel = None
         if f.is_relation and (f.many_to_one or f.one_to_one):
             ((_, target),) = f.related_fields
             reverse = f.remote_field.cache_name if f.one_to_one else None
             rel = (f.remote_field.model._meta.concrete_model, target.attname, f.cache_name, reverse)
-        plan.append((f.name, f.attname, rel, _default_of(f)))
-    return plan
+            names[f.name] = (f.attname, rel)
+        names[f.attname] = (f.attname, None)
+        value = _constant_default(f)
+        if value is _MISSING:
+            computed.append((f.name, f.attname, _default_of(f)))
+        else:
+            constants[f.attname] = value
+    return constants, computed, names
+
+
+# Default values that every new instance may share (immutable).
+_CONSTANT_TYPES = (str, int, bool, float, Decimal, type(None))
+
+
+def _constant_default(f: Any) -> Any:
+    """`f.get_default()` when it is the same immutable value every time (a constant default,
+    or the empty value of a field without one), else _MISSING."""
+    if type(f).get_default is not models.Field.get_default or f.has_db_default():
+        return _MISSING
+    if f.has_default() and callable(f.default):
+        return _MISSING
+    value = f.get_default()
+    return value if type(value) in _CONSTANT_TYPES else _MISSING
 
 
 def _default_of(f: Any) -> Callable[[], Any]:
@@ -878,42 +904,46 @@ def new(model: type[Any], **values: Any) -> Any:
     """`model(**values)` (a new, unsaved instance: given fields set, relations given as objects
     cached, the others at their defaults) without Django's per-field descriptor calls; for the
     models of the transitions, built many times per case. Anything `_new_plan` does not cover
-    (unknown or property keywords, models that are not plain) goes to `model(**values)`."""
+    (unknown or property keywords, a field named twice, models that are not plain) goes to
+    `model(**values)`."""
     plan = _new_plans.get(model, False)
     if plan is False:
         plan = _new_plans[model] = _new_plan(model)
     if plan is None:
         return model(**values)
+    constants, computed, names = plan
     obj = model.__new__(model)
     state = ModelState()
     d = obj.__dict__
     d["_state"] = state
-    used = 0
-    for name, attname, rel, default in plan:
-        if rel is not None and name in values:
-            used += 1
-            value = values[name]
-            related_model, target, cache_name, reverse = rel
-            if value is None:
-                d[attname] = None
-            elif not isinstance(value, related_model):
-                return model(**values)  # Django raises its ValueError
-            else:
-                if state.db is None:
-                    state.db = value._state.db or "default"
-                if value._state.db is None:
-                    value._state.db = state.db
-                d[attname] = getattr(value, target)
-                if reverse is not None:  # one-to-one: the other side knows this one
-                    value._state.fields_cache[reverse] = obj
-            state.fields_cache[cache_name] = value
-        elif attname in values:
-            used += 1
-            d[attname] = values[attname]
-        else:
+    d.update(constants)
+    for name, attname, default in computed:
+        if name not in values and attname not in values:
             d[attname] = default()
-    if used != len(values):  # an unknown name, a property, or a field named twice
-        return model(**values)
+    for key, value in values.items():
+        spec = names.get(key)
+        if spec is None:
+            return model(**values)  # a property or an unknown name: Django's way (or error)
+        attname, rel = spec
+        if rel is None:
+            d[attname] = value
+            continue
+        if attname in values:
+            return model(**values)  # given both as the object and as its key: Django's error
+        related_model, target, cache_name, reverse = rel
+        if value is None:
+            d[attname] = None
+        elif not isinstance(value, related_model):
+            return model(**values)  # Django raises its ValueError
+        else:
+            if state.db is None:
+                state.db = value._state.db or "default"
+            if value._state.db is None:
+                value._state.db = state.db
+            d[attname] = getattr(value, target)
+            if reverse is not None:  # one-to-one: the other side knows this one
+                value._state.fields_cache[reverse] = obj
+        state.fields_cache[cache_name] = value
     return obj
 
 

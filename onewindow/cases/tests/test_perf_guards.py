@@ -244,3 +244,10 @@ def test_new_instances_are_the_ones_django_builds(shop: Any, personas: dict[str,
         fastsql.new(CaseEvent, case=case, nonsense=1)
     with pytest.raises(ValueError):
         fastsql.new(CaseEvent, case=clerk)
+    other = submit(personas)  # a relation given twice, as an object and as a key: as Django has it
+    twice = {"case": case, "case_id": other.pk, "kind": "t"}
+    assert fastsql.new(CaseEvent, **twice).case_id == CaseEvent(**twice).case_id == other.pk
+    # Constant defaults are shared values; computed ones are made for each instance.
+    a, b = fastsql.new(CaseEvent, case=case, kind="a"), fastsql.new(CaseEvent, case=case, kind="b")
+    assert a.payload == b.payload == {} and a.payload is not b.payload
+    assert (a.reason, a.visit, a.actor_id) == (b.reason, b.visit, b.actor_id) == ("", False, None)

@@ -4,6 +4,7 @@ at once cannot corrupt a case (the loser gets a 409 with the current status)."""
 
 from __future__ import annotations
 
+import copy
 import logging
 import time
 import uuid
@@ -586,8 +587,10 @@ def _attach_upload(m: CaseMaterial, g: MaterialIn, errors: dict[str, list[Any]])
     # the applicant's file name (often a person's name) stays out of the storage's paths and
     # never clashes with an earlier upload's (Django would look for a free name with one
     # more existence check and a random suffix). The name given is kept for display.
-    g.file.name = uuid.uuid4().hex + STORED_EXTENSIONS[info.content_type]
-    m.file, m.file_name, m.file_hash = g.file, info.name, info.sha256
+    # (A copy of the caller's file object renamed: the object itself keeps its name.)
+    stored = copy.copy(g.file)
+    stored.name = uuid.uuid4().hex + STORED_EXTENSIONS[info.content_type]
+    m.file, m.file_name, m.file_hash = stored, info.name, info.sha256
     m.file_size, m.content_type = info.size, info.content_type
     return True
 

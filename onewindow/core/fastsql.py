@@ -15,7 +15,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.core.signals import setting_changed
 from django.db import DatabaseError, IntegrityError, connections, models, transaction
 from django.db.models import F
 from django.db.models.base import ModelState
@@ -29,39 +28,37 @@ from django.utils import timezone
 
 _insert_sql: dict[tuple[Any, ...], tuple[str, list[Any], bool]] = {}
 
-# Settings read on every statement or row, as plain values: each read through Django's
-# LazySettings runs its Python-level `__getattribute__` (and raises and catches an
-# AttributeError). Forgotten when a test overrides one (`setting_changed`).
-_settings: dict[str, Any] = {}
-
-
-def _forget_setting(*, setting: str, **kwargs: Any) -> None:
-    _settings.pop(setting, None)
-
-
-setting_changed.connect(_forget_setting, dispatch_uid="onewindow.fastsql.settings")
+# Settings read on every statement or row (DEBUG, USE_TZ): Django's LazySettings keeps each
+# value it has read in its own instance dict, and drops it there when the setting is assigned or
+# overridden (override_settings replaces the wrapped settings and clears them all). Read there
+# directly: reading `settings.X` runs LazyObject's Python-level `__getattribute__`, which also
+# raises and catches an AttributeError.
+_lazy_settings: dict[str, Any] = object.__getattribute__(settings, "__dict__")
 
 
 def _setting(name: str) -> Any:
-    value = _settings.get(name, _settings)
-    if value is _settings:
-        value = _settings[name] = getattr(settings, name)
+    value = _lazy_settings.get(name, _lazy_settings)
+    if value is _lazy_settings:
+        value = getattr(settings, name)  # read (and kept in that dict) by LazySettings
     return value
 
 
 _django_now = timezone.now
+_django_localdate = timezone.localdate
+
+
+def _clock() -> datetime:
+    """The current time as `timezone.now()` gives it: aware in UTC when USE_TZ is on (it always
+    is in OneWindow)."""
+    return datetime.now(UTC if _setting("USE_TZ") else None)
 
 
 def now() -> datetime:
-    """`django.utils.timezone.now()`: the current time, aware in UTC when USE_TZ is on (it
-    always is in OneWindow), with the setting read from a plain dict. A test that patches
-    `django.utils.timezone.now` (a simulated day) is obeyed here too."""
+    """`django.utils.timezone.now()`, without reading USE_TZ through LazySettings. A test that
+    patches `django.utils.timezone.now` (a simulated day) is obeyed here too."""
     if timezone.now is not _django_now:
         return timezone.now()
-    use_tz = _settings.get("USE_TZ")
-    if use_tz is None:
-        use_tz = _setting("USE_TZ")
-    return datetime.now(UTC if use_tz else None)
+    return _clock()
 
 
 # Django's current time zone is kept in an asgiref Local (a lock, a context variable and a
@@ -75,7 +72,12 @@ if not isinstance(_tz_var, contextvars.ContextVar):  # pragma: no cover - anothe
 def localdate(value: datetime | None = None) -> date:
     """`django.utils.timezone.localdate(value)`: the date of `value` (default: now) in the
     current time zone, without reading asgiref's Local while no time zone was activated."""
-    if _tz_var is None or _tz_var.get(None) is not None or not _setting("USE_TZ"):
+    if (
+        _tz_var is None
+        or _tz_var.get(None) is not None
+        or timezone.localdate is not _django_localdate  # a test's simulated day
+        or not _setting("USE_TZ")
+    ):
         return timezone.localdate(value)
     if value is None:
         value = now()
@@ -85,7 +87,8 @@ def localdate(value: datetime | None = None) -> date:
 
 
 def queries_logged(db: Any) -> bool:
-    """`db.queries_logged` (a forced debug cursor or DEBUG) with DEBUG read from a plain dict."""
+    """`db.queries_logged` (a forced debug cursor or DEBUG), without reading DEBUG through
+    LazySettings."""
     return db.force_debug_cursor or _setting("DEBUG")
 
 
@@ -890,11 +893,12 @@ def _constant_default(f: Any) -> Any:
 
 
 def _default_of(f: Any) -> Callable[[], Any]:
-    """The callable giving `f.get_default()`: `now` for a `default=timezone.now`, else the one
-    Django's `get_default` calls (one call less per field of each new instance), unless the
-    field's class has its own `get_default`."""
-    if f.default is timezone.now:
-        return now
+    """The callable giving `f.get_default()`: for a `default=timezone.now`, the same clock read
+    without LazySettings (Django calls the function the model was defined with: a patched
+    `timezone.now` does not reach it); else the one Django's `get_default` calls (one call less
+    per field of each new instance), unless the field's class has its own `get_default`."""
+    if f.default is _django_now:
+        return _clock
     if type(f).get_default is models.Field.get_default:
         return f._get_default
     return f.get_default

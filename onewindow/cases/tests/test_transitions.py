@@ -136,6 +136,22 @@ def test_uploads_are_stored_under_names_of_their_own_in_the_months_folder(
     assert (two.content_type, two.file_size) == ("image/png", len(png))
     with default_storage.open(two.file.name) as f:
         assert f.read() == png
+    # One file object given for two materials: each stored, each keeps the name given.
+    same = _pdf()
+    again = cs.submit_case(
+        actor=personas["citizen"],
+        item="330800-SCJG-01-0001",
+        applicant=applicant(),
+        channel="online",
+        form_data={"shop_name": "网店", "area": 10},
+        materials=[cs.MaterialIn(seq=seq, satisfied_by="upload", file=same) for seq in (1, 2)],
+    )
+    rows = list(again.materials.filter(seq__in=(1, 2)).order_by("seq"))
+    assert [m.file_name for m in rows] == ["plan.pdf", "plan.pdf"] and same.name == "plan.pdf"
+    assert rows[0].file.name != rows[1].file.name
+    for m in rows:
+        with default_storage.open(m.file.name) as f:
+            assert f.read() == b"%PDF-1.4\n%test\n"
 
 
 def test_an_online_applicant_can_only_upload_or_pledge(shop: dict[str, Any], personas: dict[str, Any]):

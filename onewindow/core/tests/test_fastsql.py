@@ -376,6 +376,7 @@ def test_now_is_djangos_now_and_follows_the_settings_and_a_patched_clock():
 
 
 def test_queries_are_logged_when_debug_is_on_as_django_decides(db: Any):
+    from django.conf import settings
     from django.test import override_settings
 
     assert fastsql.queries_logged(connection) is connection.queries_logged
@@ -383,6 +384,13 @@ def test_queries_are_logged_when_debug_is_on_as_django_decides(db: Any):
         assert fastsql.queries_logged(connection) is True is connection.queries_logged
         assert not isinstance(fastsql.cursor(connection), fastsql._Direct)
     assert fastsql.queries_logged(connection) is connection.queries_logged
+    was = settings.DEBUG
+    settings.DEBUG = True  # assigned directly, as Django's test set-up does
+    try:
+        assert fastsql.queries_logged(connection) is True is connection.queries_logged
+    finally:
+        settings.DEBUG = was
+    assert fastsql.queries_logged(connection) is connection.queries_logged is was
 
 
 def test_connection_of_is_this_threads_connection_as_django_gives_it():
@@ -433,6 +441,24 @@ def test_localdate_is_djangos_in_the_default_and_in_an_activated_time_zone():
         fastsql.localdate(datetime(2026, 12, 31, 15, 30))
     with mock.patch("django.utils.timezone.now", return_value=late):
         assert fastsql.localdate() == date(2027, 1, 1)
+    with mock.patch("django.utils.timezone.localdate", return_value=date(2000, 1, 1)):
+        assert fastsql.localdate() == fastsql.localdate(late) == date(2000, 1, 1)
+
+
+@pytest.mark.django_db
+def test_a_default_of_timezone_now_is_the_clock_django_calls_for_it():
+    """A model's `default=timezone.now` is the function the model was defined with: a patched
+    `timezone.now` reaches neither Django's instances nor ours."""
+    from unittest import mock
+
+    from onewindow.cases.models import Application
+
+    simulated = datetime(2020, 1, 1, tzinfo=UTC)
+    for _ in range(2):  # the first call builds the model's plan, the second uses it
+        with mock.patch("django.utils.timezone.now", return_value=simulated):
+            ours, django = fastsql.new(Application, channel="online"), Application(channel="online")
+        assert ours.created_at > simulated and django.created_at > simulated
+        assert abs(ours.created_at - django.created_at).total_seconds() < 60
 
 
 @pytest.mark.django_db

@@ -77,16 +77,24 @@ def test_a_case_goes_from_window_intake_to_delivery(shop: dict[str, Any], person
     assert case.status == CaseStatus.CLOSED
 
 
-def test_online_submission_and_electronic_delivery_make_zero_visits(
-    shop: dict[str, Any], personas: dict[str, Any]
-):
-    case = cs.submit_case(
+def _online(personas: dict[str, Any], materials: list[Any]) -> Case:
+    """The citizen's online application for the shop item, with these materials."""
+    return cs.submit_case(
         actor=personas["citizen"],
         item="330800-SCJG-01-0001",
         applicant=applicant(),
         channel="online",
         form_data={"shop_name": "网店", "area": 10},
-        materials=[
+        materials=materials,
+    )
+
+
+def test_online_submission_and_electronic_delivery_make_zero_visits(
+    shop: dict[str, Any], personas: dict[str, Any]
+):
+    case = _online(
+        personas,
+        [
             cs.MaterialIn(seq=1, satisfied_by="upload", file=_pdf()),
             cs.MaterialIn(seq=2, satisfied_by="upload", file=_pdf()),
         ],
@@ -116,13 +124,9 @@ def test_uploads_are_stored_under_names_of_their_own_in_the_months_folder(
 
     settings.MEDIA_ROOT = str(tmp_path / "uploads")
     png = b"\x89PNG\r\n\x1a\n" + b"\0" * 32
-    case = cs.submit_case(
-        actor=personas["citizen"],
-        item="330800-SCJG-01-0001",
-        applicant=applicant(),
-        channel="online",
-        form_data={"shop_name": "网店", "area": 10},
-        materials=[
+    case = _online(
+        personas,
+        [
             cs.MaterialIn(seq=1, satisfied_by="upload", file=_pdf()),
             # A picture sent under a PDF's name by a person's name: stored as the picture it is.
             cs.MaterialIn(seq=2, satisfied_by="upload", file=SimpleUploadedFile("张三身份证.pdf", png)),
@@ -138,14 +142,7 @@ def test_uploads_are_stored_under_names_of_their_own_in_the_months_folder(
         assert f.read() == png
     # One file object given for two materials: each stored, each keeps the name given.
     same = _pdf()
-    again = cs.submit_case(
-        actor=personas["citizen"],
-        item="330800-SCJG-01-0001",
-        applicant=applicant(),
-        channel="online",
-        form_data={"shop_name": "网店", "area": 10},
-        materials=[cs.MaterialIn(seq=seq, satisfied_by="upload", file=same) for seq in (1, 2)],
-    )
+    again = _online(personas, [cs.MaterialIn(seq=seq, satisfied_by="upload", file=same) for seq in (1, 2)])
     rows = list(again.materials.filter(seq__in=(1, 2)).order_by("seq"))
     assert [m.file_name for m in rows] == ["plan.pdf", "plan.pdf"] and same.name == "plan.pdf"
     assert rows[0].file.name != rows[1].file.name
@@ -157,14 +154,7 @@ def test_uploads_are_stored_under_names_of_their_own_in_the_months_folder(
 def test_an_online_applicant_can_only_upload_or_pledge(shop: dict[str, Any], personas: dict[str, Any]):
     for way in ("paper", "pledge"):
         with pytest.raises(InvalidError) as exc:
-            cs.submit_case(
-                actor=personas["citizen"],
-                item="330800-SCJG-01-0001",
-                applicant=applicant(),
-                channel="online",
-                form_data={"shop_name": "网店", "area": 10},
-                materials=[cs.MaterialIn(seq=1, satisfied_by=way)],
-            )
+            _online(personas, [cs.MaterialIn(seq=1, satisfied_by=way)])
         assert "materials.1.satisfied_by" in exc.value.fields
     assert Case.objects.count() == 0
 
@@ -536,14 +526,7 @@ def test_the_sweep_removes_old_uploads_that_no_material_refers_to(
     orphan = default_storage.save(f"{folder}/orphan.pdf", ContentFile(b"%PDF-1.4 orphan"))
     fresh = default_storage.save(f"{folder}/fresh.pdf", ContentFile(b"%PDF-1.4 fresh"))
     # An online case whose first upload the applicant replaced in a correction.
-    case = cs.submit_case(
-        actor=personas["citizen"],
-        item="330800-SCJG-01-0001",
-        applicant=applicant(),
-        channel="online",
-        form_data={"shop_name": "网店", "area": 10},
-        materials=[cs.MaterialIn(seq=1, satisfied_by="upload", file=_pdf())],
-    )
+    case = _online(personas, [cs.MaterialIn(seq=1, satisfied_by="upload", file=_pdf())])
     first = case.materials.get(seq=1).file.name
     cs.send_correction_notice(
         case,

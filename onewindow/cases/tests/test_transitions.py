@@ -151,6 +151,29 @@ def test_uploads_are_stored_under_names_of_their_own_in_the_months_folder(
             assert f.read() == b"%PDF-1.4\n%test\n"
 
 
+def test_every_accepted_upload_type_has_the_extension_it_is_stored_with():
+    import io
+    import zipfile
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from onewindow.cases.uploads import STORED_EXTENSIONS, check_upload
+
+    ofd = io.BytesIO()
+    with zipfile.ZipFile(ofd, "w") as z:
+        z.writestr("OFD.xml", "<ofd:OFD/>")
+    samples = {
+        ".pdf": b"%PDF-1.4\n%test\n",
+        ".jpg": b"\xff\xd8\xff\xe0" + b"\0" * 16,
+        ".png": b"\x89PNG\r\n\x1a\n" + b"\0" * 16,
+        ".ofd": ofd.getvalue(),
+    }
+    for ext, data in samples.items():
+        info = check_upload(SimpleUploadedFile("x", data))
+        assert STORED_EXTENSIONS[info.content_type] == ext
+    assert set(STORED_EXTENSIONS.values()) == set(samples)
+
+
 def test_an_online_applicant_can_only_upload_or_pledge(shop: dict[str, Any], personas: dict[str, Any]):
     for way in ("paper", "pledge"):
         with pytest.raises(InvalidError) as exc:

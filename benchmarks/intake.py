@@ -353,12 +353,12 @@ def raw_phase(ctx: dict[str, Any], n: int, batch: int = 500) -> float:
 def raw_batch(ctx: dict[str, Any], n: int) -> None:
     from decimal import Decimal
 
-    from django.db import transaction
+    from django.db import connections, transaction
     from django.db.models import F
     from django.utils import timezone
 
     from onewindow.audit.models import AuditEntry, AuditHead
-    from onewindow.audit.services import entry_hash
+    from onewindow.audit.services import entry_hash, lane_of
     from onewindow.cases.models import (
         Application,
         Case,
@@ -529,15 +529,18 @@ def raw_batch(ctx: dict[str, Any], n: int) -> None:
                         )
                     )
         CaseEvent.objects.bulk_create(events, batch_size=1000)
-        head, _ = AuditHead.objects.select_for_update().get_or_create(id=1)
-        seq, prev = head.seq, head.hash
+        lane = lane_of(connections["default"])  # where this connection's appends go, as record()'s
+        head, _ = AuditHead.objects.select_for_update().get_or_create(id=lane)
+        seq, prev, prev_hash = head.seq, head.hash, head.prev_hash
         entries = []
         for actor, action, otype, oid, data in audit:
             seq += 1
             at = timezone.now()
             digest = entry_hash(prev, seq, at, actor, action, otype, oid, data)
+            prev_hash = prev
             entries.append(
                 AuditEntry(
+                    lane=lane,
                     seq=seq,
                     at=at,
                     actor=actor,
@@ -551,7 +554,7 @@ def raw_batch(ctx: dict[str, Any], n: int) -> None:
             )
             prev = digest
         AuditEntry.objects.bulk_create(entries, batch_size=1000)
-        AuditHead.objects.filter(id=1).update(seq=seq, hash=prev)
+        AuditHead.objects.filter(id=lane).update(seq=seq, hash=prev, prev_hash=prev_hash)
 
 
 def profile(users: dict[str, Any], n: int) -> str:

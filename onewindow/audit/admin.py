@@ -8,7 +8,7 @@ from onewindow.audit.models import AuditEntry
 class AuditEntryAdmin(admin.ModelAdmin):
     """Read-only: the audit log is append-only."""
 
-    list_display = ["seq", "at", "actor", "action", "object_type", "object_id"]
+    list_display = ["lane", "seq", "at", "actor", "action", "object_type", "object_id"]
     list_filter = ["action", "object_type"]
     search_fields = ["actor", "action", "object_id"]
     date_hierarchy = "at"

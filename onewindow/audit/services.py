@@ -23,6 +23,8 @@ from onewindow.audit.models import AuditEntry, AuditHead
 from onewindow.core import fastsql
 
 GENESIS = "0" * 64
+# How many independent chains (lanes) PostgreSQL appends to; see `lane_of`.
+LANES = 16
 # A change written with an entry: a row and the names of its fields to update.
 Update = tuple[models.Model, Iterable[str]]
 SYSTEM = "system"
@@ -185,20 +187,45 @@ def _append(
     text: str = "",
 ) -> AuditEntry:
     """`text`: the data's canonical text when the caller has it."""
+    lane = lane_of(connection)
     if connection.vendor == "postgresql":
-        return _append_postgresql(connection, at, actor, action, otype, oid, data, rows, updates, text)
+        return _append_postgresql(connection, lane, at, actor, action, otype, oid, data, rows, updates, text)
     for obj, names in updates:
         fastsql.update(obj, names)
     for _model, same in groupby(rows, key=type):  # rows of one model in one INSERT
         fastsql.insert_rows(list(same))
     if connection.vendor == "sqlite" and connection.Database.sqlite_version_info >= (3, 35):
-        return _append_sqlite(connection, at, actor, action, otype, oid, data, text)
-    return _append_orm(at, actor, action, otype, oid, data)
+        return _append_sqlite(connection, lane, at, actor, action, otype, oid, data, text)
+    return _append_orm(lane, at, actor, action, otype, oid, data)
+
+
+def lane_of(connection: Any) -> int:
+    """The lane this connection appends to.
+
+    PostgreSQL: one of `LANES`, from the number of the server process serving the connection.
+    An append locks its lane's head until its transaction has committed and been flushed to
+    disk; with a single chain the transitions of all workers took turns there, each waiting for
+    the one before it to reach the disk. By connection, workers append side by side (unless
+    their process numbers meet modulo `LANES`), and a transaction only ever holds one head, so
+    two transactions cannot wait for each other's. SQLite: lane 1 (its writers take turns
+    anyway, and the embedded database keeps the single chain it always had)."""
+    if connection.vendor != "postgresql":
+        return 1
+    raw = connection.connection
+    kept = connection.__dict__.get("_audit_lane")
+    if kept is not None and kept[0] is raw:
+        return kept[1]
+    info = getattr(raw, "info", None)  # psycopg 3; psycopg 2 has get_backend_pid()
+    pid = info.backend_pid if info is not None else raw.get_backend_pid()
+    lane = pid % LANES + 1
+    connection.__dict__["_audit_lane"] = (raw, lane)
+    return lane
 
 
 def _entry(
     connection: Any,
     pk: int,
+    lane: int,
     seq: int,
     at: datetime,
     actor: str,
@@ -215,6 +242,7 @@ def _entry(
         connection.alias,
         {
             "id": pk,
+            "lane": lane,
             "seq": seq,
             "at": at,
             "actor": actor,
@@ -246,9 +274,10 @@ def _prep(connection: Any, at: datetime, data: Any, data_text: str = "") -> tupl
     return db_at, AuditEntry._meta.get_field("data").get_db_prep_value(data, connection)
 
 
-_ENTRY_COLUMNS = "seq, at, actor, action, object_type, object_id, data, prev_hash, hash"
-_CREATE_HEAD = (
-    "INSERT INTO audit_audithead (id, seq, hash, prev_hash) VALUES (1, 0, %s, %s) ON CONFLICT (id) DO NOTHING"
+_ENTRY_COLUMNS = "lane, seq, at, actor, action, object_type, object_id, data, prev_hash, hash"
+_CREATE_HEAD = (  # a lane's head, at the genesis
+    "INSERT INTO audit_audithead (id, seq, hash, prev_hash) VALUES (%s, 0, %s, %s) "
+    "ON CONFLICT (id) DO NOTHING"
 )
 
 # One round trip: the UPDATE locks the head row (a concurrent append waits, then re-reads the
@@ -260,11 +289,11 @@ WITH h AS (
        SET seq = seq + 1,
            prev_hash = hash,
            hash = encode(sha256(convert_to(hash || %s || (seq + 1)::text || '}}', 'UTF8')), 'hex')
-     WHERE id = 1
- RETURNING seq, prev_hash, hash
+     WHERE id = %s
+ RETURNING id, seq, prev_hash, hash
 )
 INSERT INTO audit_auditentry ({_ENTRY_COLUMNS})
-SELECT h.seq, %s, %s, %s, %s, %s, %s, h.prev_hash, h.hash FROM h
+SELECT h.id, h.seq, %s, %s, %s, %s, %s, %s, h.prev_hash, h.hash FROM h
 RETURNING id, seq, prev_hash, hash
 """
 
@@ -280,14 +309,14 @@ h AS (
        SET seq = seq + 1,
            prev_hash = hash,
            hash = encode(sha256(convert_to(hash || %s || (seq + 1)::text || '}', 'UTF8')), 'hex')
-     WHERE id = 1
- RETURNING seq, prev_hash, hash
+     WHERE id = %s
+ RETURNING id, seq, prev_hash, hash
 ),
 a AS (
     INSERT INTO audit_auditentry ("""
     + _ENTRY_COLUMNS
     + """)
-    SELECT h.seq, %s, %s, %s, %s, %s, %s, h.prev_hash, h.hash FROM h
+    SELECT h.id, h.seq, %s, %s, %s, %s, %s, %s, h.prev_hash, h.hash FROM h
     RETURNING id, seq, prev_hash, hash
 )
 SELECT a.id, a.seq, a.prev_hash, a.hash, CHANGED, KEYS FROM (SELECT 1) AS one LEFT JOIN a ON TRUE"""
@@ -314,6 +343,7 @@ def _exists(obj: models.Model) -> bool:
 
 def _append_postgresql(
     connection: Any,
+    lane: int,
     at: datetime,
     actor: str,
     action: str,
@@ -327,7 +357,7 @@ def _append_postgresql(
     data_text = text or _canonical(data)
     prefix = _body_prefix(at, actor, action, otype, oid, data, data_text)
     db_at, db_data = _prep(connection, at, data, data_text)
-    entry_params = [prefix, db_at, actor, action, otype, oid, db_data]
+    entry_params = [prefix, lane, db_at, actor, action, otype, oid, db_data]
     row = None
     with fastsql.cursor(connection) as cur:
         if rows or updates:
@@ -349,7 +379,7 @@ def _append_postgresql(
                 fastsql.inserted([new], [key], connection.alias)
             row = (pk, seq, prev, digest) if pk is not None else None
             if row is None:
-                cur.execute(_CREATE_HEAD, [GENESIS, GENESIS])
+                cur.execute(_CREATE_HEAD, [lane, GENESIS, GENESIS])
         for _ in range(2):
             if row is not None:
                 break
@@ -357,7 +387,7 @@ def _append_postgresql(
             row = cur.fetchone()
             if row is not None:
                 break
-            cur.execute(_CREATE_HEAD, [GENESIS, GENESIS])
+            cur.execute(_CREATE_HEAD, [lane, GENESIS, GENESIS])
         else:  # pragma: no cover - the head row was just created
             raise RuntimeError("audit chain head is missing")
     pk, seq, prev, digest = row
@@ -365,7 +395,7 @@ def _append_postgresql(
     # prefix is that body's text up to the seq, as a test holds).
     if hashlib.sha256((prev + prefix + str(seq) + "}").encode("utf-8")).hexdigest() != digest:
         raise RuntimeError("audit: the database computed a different entry hash (is the database UTF8?)")
-    return _entry(connection, pk, seq, at, actor, action, otype, oid, data, prev, digest)
+    return _entry(connection, pk, lane, seq, at, actor, action, otype, oid, data, prev, digest)
 
 
 # One statement: the entry is computed from the head row in SQL (`ow_sha256` is registered on
@@ -374,37 +404,48 @@ def _append_postgresql(
 # serialises appends.
 _SQLITE_APPEND = f"""
 INSERT INTO audit_auditentry ({_ENTRY_COLUMNS})
-SELECT seq + 1, %s, %s, %s, %s, %s, %s, hash, ow_sha256(hash || %s || (seq + 1) || '}}')
-  FROM audit_audithead WHERE id = 1
+SELECT id, seq + 1, %s, %s, %s, %s, %s, %s, hash, ow_sha256(hash || %s || (seq + 1) || '}}')
+  FROM audit_audithead WHERE id = %s
 RETURNING id, seq, prev_hash, hash
 """
 
 
 def _append_sqlite(
-    connection: Any, at: datetime, actor: str, action: str, otype: str, oid: str, data: Any, text: str = ""
+    connection: Any,
+    lane: int,
+    at: datetime,
+    actor: str,
+    action: str,
+    otype: str,
+    oid: str,
+    data: Any,
+    text: str = "",
 ) -> AuditEntry:
     data_text = text or _canonical(data)
     prefix = _body_prefix(at, actor, action, otype, oid, data, data_text)
     db_at, db_data = _prep(connection, at, data, data_text)
     with fastsql.cursor(connection) as cur:
         for _ in range(2):
-            cur.execute(_SQLITE_APPEND, [db_at, actor, action, otype, oid, db_data, prefix])
+            cur.execute(_SQLITE_APPEND, [db_at, actor, action, otype, oid, db_data, prefix, lane])
             row = cur.fetchone()
             if row is not None:
                 break
-            cur.execute(_CREATE_HEAD, [GENESIS, GENESIS])
+            cur.execute(_CREATE_HEAD, [lane, GENESIS, GENESIS])
         else:  # pragma: no cover
             raise RuntimeError("audit chain head is missing")
     pk, seq, prev, digest = row  # hashed by our own ow_sha256: no second computation to check
-    return _entry(connection, pk, seq, at, actor, action, otype, oid, data, prev, digest)
+    return _entry(connection, pk, lane, seq, at, actor, action, otype, oid, data, prev, digest)
 
 
-def _append_orm(at: datetime, actor: str, action: str, otype: str, oid: str, data: Any) -> AuditEntry:
+def _append_orm(
+    lane: int, at: datetime, actor: str, action: str, otype: str, oid: str, data: Any
+) -> AuditEntry:
     """Any other database: the head row locked with SELECT ... FOR UPDATE."""
-    head, _created = AuditHead.objects.select_for_update().get_or_create(id=1)
+    head, _created = AuditHead.objects.select_for_update().get_or_create(id=lane)
     seq = head.seq + 1
     digest = entry_hash(head.hash, seq, at, actor, action, otype, oid, data)
     entry = AuditEntry.objects.create(
+        lane=lane,
         seq=seq,
         at=at,
         actor=actor,
@@ -415,7 +456,7 @@ def _append_orm(at: datetime, actor: str, action: str, otype: str, oid: str, dat
         prev_hash=head.hash,
         hash=digest,
     )
-    AuditHead.objects.filter(id=1).update(seq=seq, hash=digest, prev_hash=head.hash)
+    AuditHead.objects.filter(id=lane).update(seq=seq, hash=digest, prev_hash=head.hash)
     return entry
 
 
@@ -425,36 +466,48 @@ class VerifyResult:
     checked: int
     broken_seq: int | None = None
     reason: str = ""
+    lane: int | None = None  # the lane of the broken link
 
 
 def verify(batch: int = 5000) -> VerifyResult:
-    """Walk the chain in order; report the first entry whose link or content does not match."""
+    """Walk each lane's chain in order; report the first entry whose link or content does not
+    match. A lane is every lane that has a head or an entry."""
+    lanes = set(AuditHead.objects.values_list("id", flat=True))
+    lanes |= set(AuditEntry.objects.order_by("lane").values_list("lane", flat=True).distinct())
+    checked = 0
+    for lane in sorted(lanes):
+        count, broken = _verify_lane(lane, batch)
+        checked += count
+        if broken is not None:
+            seq, reason = broken
+            return VerifyResult(False, checked, seq, reason, lane)
+    return VerifyResult(True, checked)
+
+
+def _verify_lane(lane: int, batch: int) -> tuple[int, tuple[int, str] | None]:
+    """How many entries of `lane` hold, and the first broken one (its seq, why) or None."""
     prev = GENESIS
     expected_seq = 1
     checked = 0
-    last_seq = 0
-    qs = AuditEntry.objects.order_by("seq")
+    qs = AuditEntry.objects.filter(lane=lane).order_by("seq")
     while True:
-        rows = list(qs.filter(seq__gt=last_seq)[:batch])
+        rows = list(qs.filter(seq__gte=expected_seq)[:batch])
         if not rows:
             break
         for e in rows:
             if e.seq != expected_seq:
-                return VerifyResult(False, checked, expected_seq, f"entry #{expected_seq} is missing")
+                return checked, (expected_seq, f"entry #{expected_seq} is missing")
             if e.prev_hash != prev:
-                return VerifyResult(False, checked, e.seq, f"entry #{e.seq} does not link to #{e.seq - 1}")
+                return checked, (e.seq, f"entry #{e.seq} does not link to #{e.seq - 1}")
             digest = entry_hash(
                 e.prev_hash, e.seq, e.at, e.actor, e.action, e.object_type, e.object_id, e.data
             )
             if digest != e.hash:
-                return VerifyResult(False, checked, e.seq, f"entry #{e.seq} was altered (hash mismatch)")
+                return checked, (e.seq, f"entry #{e.seq} was altered (hash mismatch)")
             prev = e.hash
             expected_seq += 1
             checked += 1
-            last_seq = e.seq
-    head = AuditHead.objects.filter(id=1).first()
+    head = AuditHead.objects.filter(id=lane).first()
     if head is not None and head.seq != checked:
-        return VerifyResult(
-            False, checked, checked + 1, f"chain head says #{head.seq}, last entry is #{checked}"
-        )
-    return VerifyResult(True, checked)
+        return checked, (checked + 1, f"chain head says #{head.seq}, last entry is #{checked}")
+    return checked, None

@@ -122,7 +122,7 @@ def test_sqlite_appends_in_one_statement_and_the_head_follows():
         entry = record("test.second", actor="tester", object_type="t", object_id="2")
     assert [q["sql"].split()[0] for q in ctx.captured_queries if "audit_" in q["sql"]] == ["INSERT"]
     head = AuditHead.objects.get(id=1)
-    assert (head.seq, head.hash) == (entry.seq, entry.hash)
+    assert entry.lane == 1 and (head.seq, head.hash) == (entry.seq, entry.hash)
     assert verify().ok
 
 

@@ -8,7 +8,10 @@ from onewindow.audit.services import verify
 
 
 class Command(BaseCommand):
-    help = "Audit log tools. `audit verify` checks the hash chain and names the first broken link."
+    help = (
+        "Audit log tools. `audit verify` checks the hash chains (one per lane) and names the first "
+        "broken link."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
@@ -18,7 +21,7 @@ class Command(BaseCommand):
         result = verify()
         if not result.ok:
             raise CommandError(
-                f"audit chain broken at entry #{result.broken_seq}: {result.reason} "
+                f"audit chain broken in lane {result.lane} at entry #{result.broken_seq}: {result.reason} "
                 f"({result.checked} entries verified before it)"
             )
         self.stdout.write(f"audit chain ok: {result.checked} entries")

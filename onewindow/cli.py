@@ -4,7 +4,8 @@ onewindow demo [--no-serve] [--port 8000]   migrate, load the demo city, print p
 onewindow serve [--port 8000]               serve with gunicorn
 onewindow token USERNAME                    print a new API token
 onewindow catalog import|export FILE        .xlsx or .yaml, all or nothing
-onewindow audit verify                      check the audit hash chain
+onewindow audit verify                      check the audit hash chains (every lane)
+onewindow audit checkpoint                  record every lane's head
 onewindow manage ...                        any Django management command
 """
 

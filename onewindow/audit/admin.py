@@ -9,7 +9,7 @@ class AuditEntryAdmin(admin.ModelAdmin):
     """Read-only: the audit log is append-only."""
 
     list_display = ["lane", "seq", "at", "actor", "action", "object_type", "object_id"]
-    list_filter = ["action", "object_type"]
+    list_filter = ["lane", "action", "object_type"]
     search_fields = ["actor", "action", "object_id"]
     date_hierarchy = "at"
 

@@ -131,8 +131,9 @@ def record(
 
     Called inside an atomic block (every service function), the entry joins that transaction
     without a savepoint of its own: it commits or rolls back with the change it records. Called
-    outside one, it runs in a transaction of its own. Appends are serialised by the chain head's
-    row lock (PostgreSQL: the UPDATE of the head takes it; SQLite: the IMMEDIATE write lock)."""
+    outside one, it runs in a transaction of its own. The entry goes to the connection's lane
+    (`lane_of`); the appends of a lane are serialised by its head's row lock (PostgreSQL: the
+    UPDATE of the head takes it; SQLite: the IMMEDIATE write lock)."""
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or str(getattr(obj, "code", None) or getattr(obj, "number", None) or obj.pk)
@@ -211,6 +212,7 @@ def lane_of(connection: Any) -> int:
     anyway, and the embedded database keeps the single chain it always had)."""
     if connection.vendor != "postgresql":
         return 1
+    connection.ensure_connection()
     raw = connection.connection
     kept = connection.__dict__.get("_audit_lane")
     if kept is not None and kept[0] is raw:
@@ -398,10 +400,10 @@ def _append_postgresql(
     return _entry(connection, pk, lane, seq, at, actor, action, otype, oid, data, prev, digest)
 
 
-# One statement: the entry is computed from the head row in SQL (`ow_sha256` is registered on
-# every SQLite connection by the app config) and the head follows the new entry by a trigger
-# (migration 0003). The transaction (BEGIN IMMEDIATE) holds the database's write lock, which
-# serialises appends.
+# One statement: the entry is computed from its lane's head row in SQL (`ow_sha256` is registered
+# on every SQLite connection by the app config) and that head follows the new entry by a trigger
+# (migrations 0003 and 0005, `migrations/_sqlite_trigger.py`). The transaction (BEGIN
+# IMMEDIATE) holds the database's write lock, which serialises appends.
 _SQLITE_APPEND = f"""
 INSERT INTO audit_auditentry ({_ENTRY_COLUMNS})
 SELECT id, seq + 1, %s, %s, %s, %s, %s, %s, hash, ow_sha256(hash || %s || (seq + 1) || '}}')
@@ -471,21 +473,47 @@ class VerifyResult:
 
 def verify(batch: int = 5000) -> VerifyResult:
     """Walk each lane's chain in order; report the first entry whose link or content does not
-    match. A lane is every lane that has a head or an entry."""
-    lanes = set(AuditHead.objects.values_list("id", flat=True))
-    lanes |= set(AuditEntry.objects.order_by("lane").values_list("lane", flat=True).distinct())
+    match, a lane whose head does not match its last entry, and a lane cut short of what a
+    checkpoint recorded (`checkpoint`). On PostgreSQL the walk reads one snapshot."""
+    connection = transaction.get_connection()
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        with transaction.atomic():
+            with connection.cursor() as cur:
+                cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            return _verify(batch)
+    return _verify(batch)
+
+
+def _verify(batch: int) -> VerifyResult:
+    heads = {h.id: h for h in AuditHead.objects.all()}
+    lanes = set(heads) | set(AuditEntry.objects.order_by("lane").values_list("lane", flat=True).distinct())
     checked = 0
+    claims: dict[int, tuple[int, str]] = {}  # lane: the furthest (seq, hash) a checkpoint recorded
     for lane in sorted(lanes):
-        count, broken = _verify_lane(lane, batch)
+        if not 1 <= lane <= LANES:
+            return VerifyResult(False, checked, None, f"lane {lane} is not one of 1–{LANES}", lane)
+        count, broken = _verify_lane(lane, heads.get(lane), batch, claims)
         checked += count
         if broken is not None:
-            seq, reason = broken
-            return VerifyResult(False, checked, seq, reason, lane)
+            return VerifyResult(False, checked, broken[0], broken[1], lane)
+    for lane, (seq, digest) in sorted(claims.items()):
+        stored = AuditEntry.objects.filter(lane=lane, seq=seq).values_list("hash", flat=True).first()
+        if stored is None:
+            return VerifyResult(
+                False, checked, seq, f"entry #{seq}, which a checkpoint recorded, is missing", lane
+            )
+        if stored != digest:
+            return VerifyResult(
+                False, checked, seq, f"entry #{seq} is not the one a checkpoint recorded", lane
+            )
     return VerifyResult(True, checked)
 
 
-def _verify_lane(lane: int, batch: int) -> tuple[int, tuple[int, str] | None]:
-    """How many entries of `lane` hold, and the first broken one (its seq, why) or None."""
+def _verify_lane(
+    lane: int, head: AuditHead | None, batch: int, claims: dict[int, tuple[int, str]]
+) -> tuple[int, tuple[int, str] | None]:
+    """How many entries of `lane` hold, and the first broken one (its seq, why) or None. The
+    checkpoints met on the way add their records to `claims`."""
     prev = GENESIS
     expected_seq = 1
     checked = 0
@@ -504,10 +532,60 @@ def _verify_lane(lane: int, batch: int) -> tuple[int, tuple[int, str] | None]:
             )
             if digest != e.hash:
                 return checked, (e.seq, f"entry #{e.seq} was altered (hash mismatch)")
+            if e.action == CHECKPOINT:
+                _add_claims(e, claims)
             prev = e.hash
             expected_seq += 1
             checked += 1
-    head = AuditHead.objects.filter(id=lane).first()
-    if head is not None and head.seq != checked:
+    if AuditEntry.objects.filter(lane=lane).count() != checked:  # a row outside 1, 2, …
+        return checked, (checked + 1, "an entry is numbered outside the chain")
+    if head is None:
+        if checked:
+            return checked, (checked + 1, "the lane's head is missing")
+    elif (head.seq, head.hash) != (checked, prev):
         return checked, (checked + 1, f"chain head says #{head.seq}, last entry is #{checked}")
     return checked, None
+
+
+# ---------------------------------------------------------------------------------------------
+# Checkpoints: the lanes held together
+
+CHECKPOINT = "audit.checkpoint"
+_CHECKPOINT_FLAG = "audit.checkpoint.heads"
+
+
+def checkpoint() -> AuditEntry | None:
+    """Record every lane's head (its seq and hash) in an entry, when any lane has moved since
+    the last checkpoint (and there is more than one lane); `verify` then reports a lane cut
+    short of what any checkpoint recorded. Each lane is a chain of its own: without this, the
+    last entries of a lane that has gone quiet could be deleted, head and all, while later
+    entries of other lanes stayed. Run by every sweep of `onewindow worker`, and by
+    `onewindow audit checkpoint`. Returns the entry, or None when nothing moved."""
+    from onewindow.core.models import SystemFlag
+
+    with transaction.atomic():
+        heads = {str(h.id): [h.seq, h.hash] for h in AuditHead.objects.filter(seq__gt=0).order_by("id")}
+        if len(heads) < 2:
+            return None  # one chain holds itself together
+        text = json.dumps(heads, sort_keys=True)
+        if SystemFlag.objects.filter(key=_CHECKPOINT_FLAG, value=text).exists():
+            return None
+        entry = record(
+            CHECKPOINT, actor=SYSTEM, object_type="audit.chain", object_id="lanes", data={"lanes": heads}
+        )
+        heads[str(entry.lane)] = [entry.seq, entry.hash]  # as they stand after this entry
+        SystemFlag.objects.update_or_create(
+            key=_CHECKPOINT_FLAG, defaults={"value": json.dumps(heads, sort_keys=True)}
+        )
+        return entry
+
+
+def _add_claims(entry: AuditEntry, claims: dict[int, tuple[int, str]]) -> None:
+    lanes = entry.data.get("lanes") if isinstance(entry.data, dict) else None
+    for key, value in (lanes or {}).items():
+        try:
+            lane, (seq, digest) = int(key), value
+        except (TypeError, ValueError):
+            continue  # an entry whose hash holds, written by other code: nothing recorded
+        if isinstance(seq, int) and isinstance(digest, str) and seq > claims.get(lane, (0, ""))[0]:
+            claims[lane] = (seq, digest)

@@ -23,9 +23,14 @@ def _day(today: str | None) -> date | None:
 @task()
 def sweep_cases(today: str | None = None) -> dict[str, int]:
     """Deemed acceptances, expired corrections and the SLA flags of every running clock, as of
-    `today` (ISO date; default: the local date). Returns the counts of `services.sweep()`."""
+    `today` (ISO date; default: the local date), and an audit checkpoint when the audit lanes
+    moved. Returns the counts of `services.sweep()` and of these."""
     counts = services.sweep(_day(today))
     from django.apps import apps
+
+    from onewindow.audit.services import checkpoint
+
+    counts["audit_checkpoint"] = 0 if checkpoint() is None else 1  # the audit lanes held together
 
     if apps.is_installed("onewindow.licences"):
         from onewindow.licences.services import mark_expired

@@ -8,6 +8,13 @@ from django.db import migrations, models
 from onewindow.audit.migrations import _sqlite_trigger
 
 
+def refuse_backwards_with_lanes(apps, schema_editor):  # noqa: ANN001, ANN201
+    """Entries of lanes other than 1 cannot go back to one chain (their seqs repeat lane 1's)."""
+    entry = apps.get_model("audit", "AuditEntry")
+    if entry.objects.using(schema_editor.connection.alias).exclude(lane=1).exists():
+        raise RuntimeError("audit entries exist in lanes other than 1: they cannot be made one chain again")
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("audit", "0004_fewer_append_indexes"),
@@ -35,4 +42,6 @@ class Migration(migrations.Migration):
             options={"ordering": ["id"], "verbose_name": "审计日志", "verbose_name_plural": "审计日志"},
         ),
         migrations.RunPython(_sqlite_trigger.create_lanes, migrations.RunPython.noop),
+        # Backwards, first of all:
+        migrations.RunPython(migrations.RunPython.noop, refuse_backwards_with_lanes),
     ]

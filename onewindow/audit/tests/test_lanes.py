@@ -61,11 +61,87 @@ def test_a_cut_tail_and_an_entry_moved_to_another_lane_are_caught(monkeypatch: p
     result = verify()
     assert (result.ok, result.lane, result.broken_seq) == (False, 7, 2)
     assert "head says #2" in result.reason
-    # Entries moved to another lane break both chains.
+    # An entry moved to another lane breaks its chain (the first lane verified is reported).
     with connection.cursor() as c:
         c.execute("UPDATE audit_auditentry SET lane = 9 WHERE lane = 2 AND seq = 3")
     result = verify()
     assert (result.ok, result.lane) == (False, 2)
+
+
+@pytest.mark.django_db
+def test_a_checkpoint_records_the_lanes_and_verify_catches_a_lane_cut_back_behind_it(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    """Each lane is a chain of its own: cutting a quiet lane's tail and setting its head back
+    leaves a valid chain. The checkpoint (every sweep) recorded the lane's head in another
+    entry, and `verify` holds every lane to the furthest point any checkpoint recorded."""
+    _in_lane(monkeypatch, 3, 3)
+    _in_lane(monkeypatch, 5, 2)
+    entry = services.checkpoint()
+    assert entry is not None and entry.action == services.CHECKPOINT and entry.lane == 5
+    assert entry.data == {
+        "lanes": {str(h.id): [h.seq, h.hash] for h in AuditHead.objects.filter(id=3)}
+        | {"5": list(AuditEntry.objects.filter(lane=5, seq=2).values_list("seq", "hash").get())}
+    }
+    assert services.checkpoint() is None  # nothing moved since (its own entry aside)
+    call_command("audit", "checkpoint", stdout=StringIO())
+    _in_lane(monkeypatch, 5, 1, start=2)
+    assert services.checkpoint() is not None  # lane 5 moved
+    assert verify().ok
+    # Lane 3 cut back to its first entry, its head set to match: a valid chain on its own.
+    first = AuditEntry.objects.get(lane=3, seq=1)
+    with connection.cursor() as c:
+        c.execute("DELETE FROM audit_auditentry WHERE lane = 3 AND seq > 1")
+    AuditHead.objects.filter(id=3).update(seq=1, hash=first.hash, prev_hash=first.prev_hash)
+    result = verify()
+    assert (result.ok, result.lane, result.broken_seq) == (False, 3, 3)
+    assert "checkpoint recorded" in result.reason
+    # The whole lane gone, head and all: caught the same way.
+    with connection.cursor() as c:
+        c.execute("DELETE FROM audit_auditentry WHERE lane = 3")
+    AuditHead.objects.filter(id=3).delete()
+    result = verify()
+    assert (result.ok, result.lane, result.broken_seq) == (False, 3, 3)
+
+
+@pytest.mark.django_db
+def test_one_lane_needs_no_checkpoint(monkeypatch: pytest.MonkeyPatch):
+    _in_lane(monkeypatch, 1, 2)
+    assert services.checkpoint() is None
+
+
+@pytest.mark.django_db
+def test_a_head_that_is_missing_or_not_the_last_entry_and_an_entry_outside_the_chain_are_caught(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    _in_lane(monkeypatch, 4, 2)
+    head = AuditHead.objects.get(id=4)
+    AuditHead.objects.filter(id=4).update(hash="f" * 64)  # same seq, another hash
+    result = verify()
+    assert (result.ok, result.lane) == (False, 4) and "head" in result.reason
+    AuditHead.objects.filter(id=4).delete()
+    result = verify()
+    assert (result.ok, result.lane, result.reason) == (False, 4, "the lane's head is missing")
+    AuditHead.objects.create(id=4, seq=head.seq, hash=head.hash, prev_hash=head.prev_hash)
+    assert verify().ok
+    # A row numbered 0 is outside the walk from 1: counted, it is caught.
+    row = AuditEntry.objects.get(lane=4, seq=1)
+    with connection.cursor() as c:
+        c.execute(
+            "INSERT INTO audit_auditentry (lane, seq, at, actor, action, object_type, object_id, data,"
+            " prev_hash, hash) SELECT lane, 0, at, actor, action, object_type, object_id, data, prev_hash,"
+            " hash FROM audit_auditentry WHERE id = %s",
+            [row.pk],
+        )
+    result = verify()
+    assert (result.ok, result.lane) == (False, 4) and "outside the chain" in result.reason
+
+
+@pytest.mark.django_db
+def test_a_lane_outside_the_range_is_caught():
+    AuditHead.objects.create(id=LANES + 1)
+    result = verify()
+    assert (result.ok, result.lane) == (False, LANES + 1)
 
 
 @pytest.mark.django_db
@@ -148,8 +224,39 @@ def test_postgresql_appends_in_two_lanes_do_not_wait_for_each_other():
             entry = record("test.side", actor="tester", object_type="t", object_id="side")
         assert entry.lane == 6 and entry.seq == 1
     finally:
+        connections["default"].__dict__.pop("_audit_lane", None)
         release.set()
         worker.join()
     assert not errors
     assert sorted(AuditEntry.objects.values_list("lane", "seq")) == [(4, 1), (6, 1)]
     assert verify().ok
+
+
+@pytest.mark.django_db(transaction=True)
+def test_postgresql_writes_a_change_with_its_entry_in_the_connections_lane():
+    """The one-statement path (`rows`, `updates`) appends in the lane too, not in lane 1."""
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only")
+    from onewindow.core import fastsql
+    from onewindow.core.models import SystemFlag
+
+    try:
+        _pin(11)
+        flag = fastsql.insert(SystemFlag(key="audit.lane.update", value="old"))
+        flag.value = "new"
+        row = SystemFlag(key="audit.lane.row", value="x")
+        with transaction.atomic():
+            entry = record(
+                "test.lane",
+                actor="tester",
+                object_type="t",
+                object_id="1",
+                updates=[(flag, ["value"])],
+                rows=[row],
+            )
+        assert (entry.lane, entry.seq) == (11, 1)
+        assert AuditEntry.objects.get(pk=entry.pk).lane == 11 and AuditHead.objects.get(id=11).seq == 1
+        assert SystemFlag.objects.get(pk=flag.pk).value == "new" and row.pk is not None
+        assert verify().ok
+    finally:
+        connections["default"].__dict__.pop("_audit_lane", None)

@@ -570,7 +570,7 @@ def test_the_sweep_removes_old_uploads_that_no_material_refers_to(
     assert cs.sweep()["orphan_uploads_purged"] == 1
     assert not default_storage.exists(orphan)
     assert all(default_storage.exists(n) for n in (fresh, first, second))
-    entry = AuditEntry.objects.order_by("-seq").first()
+    entry = AuditEntry.objects.order_by("-id").first()
     assert AuditEntry.objects.count() == before + 1
     assert (entry.action, entry.data) == ("cases.orphan_uploads_purged", {"files": 1})
     assert verify().ok

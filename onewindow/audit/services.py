@@ -23,7 +23,8 @@ from onewindow.audit.models import AuditEntry, AuditHead
 from onewindow.core import fastsql
 
 GENESIS = "0" * 64
-# How many independent chains (lanes) PostgreSQL appends to; see `lane_of`.
+# How many independent chains (lanes) PostgreSQL appends to; see `lane_of`. It may grow, never
+# shrink: `verify` refuses entries of a lane above it.
 LANES = 16
 # A change written with an entry: a row and the names of its fields to update.
 Update = tuple[models.Model, Iterable[str]]
@@ -119,6 +120,7 @@ def record(
     data: dict[str, Any] | None = None,
     rows: Sequence[models.Model] = (),
     updates: Sequence[Update] = (),
+    lane: int | None = None,
 ) -> AuditEntry:
     """Append one entry to the chain, inside the caller's transaction.
 
@@ -132,8 +134,10 @@ def record(
     Called inside an atomic block (every service function), the entry joins that transaction
     without a savepoint of its own: it commits or rolls back with the change it records. Called
     outside one, it runs in a transaction of its own. The entry goes to the connection's lane
-    (`lane_of`); the appends of a lane are serialised by its head's row lock (PostgreSQL: the
-    UPDATE of the head takes it; SQLite: the IMMEDIATE write lock)."""
+    (`lane_of`), or to `lane` when given (the checkpoints'); the appends of a lane are
+    serialised by its head's row lock (PostgreSQL: the UPDATE of the head takes it; SQLite: the
+    IMMEDIATE write lock). A transaction appending to several lanes takes them in ascending
+    order (`checkpoint`): every other one holds a single head, so none can wait in a circle."""
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or str(getattr(obj, "code", None) or getattr(obj, "number", None) or obj.pk)
@@ -154,9 +158,9 @@ def record(
     connection = fastsql.connection_of(DEFAULT_DB_ALIAS)  # the atomic block's, as get_connection()
     if not connection.in_atomic_block:
         with transaction.atomic():
-            return _append(connection, *fields, rows=rows, updates=updates, text=text)
+            return _append(connection, *fields, rows=rows, updates=updates, text=text, lane=lane)
     try:
-        return _append(connection, *fields, rows=rows, updates=updates, text=text)
+        return _append(connection, *fields, rows=rows, updates=updates, text=text, lane=lane)
     except BaseException:
         # Never let the caller commit half an append (head moved, entry missing), even if it
         # catches the error inside its atomic block.
@@ -186,9 +190,11 @@ def _append(
     rows: Sequence[models.Model] = (),
     updates: Sequence[Update] = (),
     text: str = "",
+    lane: int | None = None,
 ) -> AuditEntry:
-    """`text`: the data's canonical text when the caller has it."""
-    lane = lane_of(connection)
+    """`text`: the data's canonical text when the caller has it; `lane`: the lane to append to
+    (default: the connection's, `lane_of`)."""
+    lane = lane or lane_of(connection)
     if connection.vendor == "postgresql":
         return _append_postgresql(connection, lane, at, actor, action, otype, oid, data, rows, updates, text)
     for obj, names in updates:
@@ -485,14 +491,14 @@ def verify(batch: int = 5000) -> VerifyResult:
 
 
 def _verify(batch: int) -> VerifyResult:
-    heads = {h.id: h for h in AuditHead.objects.all()}
-    lanes = set(heads) | set(AuditEntry.objects.order_by("lane").values_list("lane", flat=True).distinct())
+    lanes = set(AuditHead.objects.values_list("id", flat=True))
+    lanes |= set(AuditEntry.objects.order_by("lane").values_list("lane", flat=True).distinct())
     checked = 0
     claims: dict[int, tuple[int, str]] = {}  # lane: the furthest (seq, hash) a checkpoint recorded
     for lane in sorted(lanes):
         if not 1 <= lane <= LANES:
             return VerifyResult(False, checked, None, f"lane {lane} is not one of 1–{LANES}", lane)
-        count, broken = _verify_lane(lane, heads.get(lane), batch, claims)
+        count, broken = _verify_lane(lane, batch, claims)
         checked += count
         if broken is not None:
             return VerifyResult(False, checked, broken[0], broken[1], lane)
@@ -510,40 +516,51 @@ def _verify(batch: int) -> VerifyResult:
 
 
 def _verify_lane(
-    lane: int, head: AuditHead | None, batch: int, claims: dict[int, tuple[int, str]]
+    lane: int, batch: int, claims: dict[int, tuple[int, str]]
 ) -> tuple[int, tuple[int, str] | None]:
     """How many entries of `lane` hold, and the first broken one (its seq, why) or None. The
-    checkpoints met on the way add their records to `claims`."""
+    checkpoints met on the way add their records to `claims`.
+
+    The head is read after the entries: an append commits its entry and its head together, so
+    a head read later is never behind the entries read, and when appends committed meanwhile
+    (SQLite reads no snapshot) the walk goes on to the head's entry."""
     prev = GENESIS
     expected_seq = 1
-    checked = 0
     qs = AuditEntry.objects.filter(lane=lane).order_by("seq")
     while True:
         rows = list(qs.filter(seq__gte=expected_seq)[:batch])
-        if not rows:
-            break
         for e in rows:
             if e.seq != expected_seq:
-                return checked, (expected_seq, f"entry #{expected_seq} is missing")
+                return expected_seq - 1, (expected_seq, f"entry #{expected_seq} is missing")
             if e.prev_hash != prev:
-                return checked, (e.seq, f"entry #{e.seq} does not link to #{e.seq - 1}")
+                return expected_seq - 1, (e.seq, f"entry #{e.seq} does not link to #{e.seq - 1}")
             digest = entry_hash(
                 e.prev_hash, e.seq, e.at, e.actor, e.action, e.object_type, e.object_id, e.data
             )
             if digest != e.hash:
-                return checked, (e.seq, f"entry #{e.seq} was altered (hash mismatch)")
+                return expected_seq - 1, (e.seq, f"entry #{e.seq} was altered (hash mismatch)")
             if e.action == CHECKPOINT:
                 _add_claims(e, claims)
             prev = e.hash
             expected_seq += 1
-            checked += 1
-    if AuditEntry.objects.filter(lane=lane).count() != checked:  # a row outside 1, 2, …
-        return checked, (checked + 1, "an entry is numbered outside the chain")
+        if rows:
+            continue
+        checked = expected_seq - 1
+        head = AuditHead.objects.filter(id=lane).first()
+        if head is not None and head.seq > checked:  # appended since the walk read that far
+            if AuditEntry.objects.filter(lane=lane, seq=expected_seq).exists():
+                continue
+            return checked, (expected_seq, f"entry #{expected_seq} is missing (the head says #{head.seq})")
+        break
+    if AuditEntry.objects.filter(lane=lane, seq__lt=1).exists():
+        return checked, (0, "an entry is numbered 0, outside the chain")
     if head is None:
         if checked:
-            return checked, (checked + 1, "the lane's head is missing")
-    elif (head.seq, head.hash) != (checked, prev):
-        return checked, (checked + 1, f"chain head says #{head.seq}, last entry is #{checked}")
+            return checked, (checked, f"the lane's head is missing (its last entry is #{checked})")
+    elif head.seq != checked:
+        return checked, (head.seq + 1, f"chain head says #{head.seq}, last entry is #{checked}")
+    elif head.hash != prev:
+        return checked, (checked, f"chain head's hash is not entry #{checked}'s")
     return checked, None
 
 
@@ -554,38 +571,61 @@ CHECKPOINT = "audit.checkpoint"
 _CHECKPOINT_FLAG = "audit.checkpoint.heads"
 
 
-def checkpoint() -> AuditEntry | None:
-    """Record every lane's head (its seq and hash) in an entry, when any lane has moved since
-    the last checkpoint (and there is more than one lane); `verify` then reports a lane cut
-    short of what any checkpoint recorded. Each lane is a chain of its own: without this, the
-    last entries of a lane that has gone quiet could be deleted, head and all, while later
-    entries of other lanes stayed. Run by every sweep of `onewindow worker`, and by
-    `onewindow audit checkpoint`. Returns the entry, or None when nothing moved."""
+def checkpoint() -> list[AuditEntry]:
+    """Record the heads (seq and hash) of the lanes that moved since the last checkpoint in an
+    entry appended to each of those lanes; `verify` then reports a lane cut short of what any
+    checkpoint recorded. Returns the entries (none when nothing moved, or with one lane).
+
+    Each lane is a chain of its own: without this, the last entries of a lane that has gone
+    quiet could be deleted, head and all, while later entries of other lanes stayed. Recorded in
+    every lane that moved, a checkpoint can only be removed by cutting all of them back, and so
+    everything appended after it: what one chain guaranteed, at the granularity of the sweeps.
+    Run by every sweep of `onewindow worker`, and by `onewindow audit checkpoint`. The heads are
+    locked in ascending order (appends hold one head each: no waiting in a circle)."""
     from onewindow.core.models import SystemFlag
 
+    if AuditHead.objects.filter(seq__gt=0).count() < 2:
+        return []  # one chain holds itself together (SQLite always)
     with transaction.atomic():
-        heads = {str(h.id): [h.seq, h.hash] for h in AuditHead.objects.filter(seq__gt=0).order_by("id")}
-        if len(heads) < 2:
-            return None  # one chain holds itself together
-        text = json.dumps(heads, sort_keys=True)
-        if SystemFlag.objects.filter(key=_CHECKPOINT_FLAG, value=text).exists():
-            return None
-        entry = record(
-            CHECKPOINT, actor=SYSTEM, object_type="audit.chain", object_id="lanes", data={"lanes": heads}
-        )
-        heads[str(entry.lane)] = [entry.seq, entry.hash]  # as they stand after this entry
-        SystemFlag.objects.update_or_create(
-            key=_CHECKPOINT_FLAG, defaults={"value": json.dumps(heads, sort_keys=True)}
-        )
-        return entry
+        heads = {
+            str(h.id): [h.seq, h.hash]
+            for h in AuditHead.objects.select_for_update().filter(seq__gt=0).order_by("id")
+        }
+        flag = SystemFlag.objects.select_for_update().filter(key=_CHECKPOINT_FLAG).first()
+        before = json.loads(flag.value) if flag is not None and flag.value else {}
+        moved = {lane: head for lane, head in heads.items() if before.get(lane) != head}
+        if not moved or len(heads) < 2:
+            return []
+        entries = [
+            record(
+                CHECKPOINT,
+                actor=SYSTEM,
+                object_type="audit.chain",
+                object_id="lanes",
+                data={"lanes": moved},
+                lane=int(lane),
+            )
+            for lane in sorted(moved, key=int)
+        ]
+        for entry in entries:  # the heads as they stand after the checkpoint's own entries
+            heads[str(entry.lane)] = [entry.seq, entry.hash]
+        SystemFlag.objects.update_or_create(key=_CHECKPOINT_FLAG, defaults={"value": json.dumps(heads)})
+        return entries
 
 
 def _add_claims(entry: AuditEntry, claims: dict[int, tuple[int, str]]) -> None:
     lanes = entry.data.get("lanes") if isinstance(entry.data, dict) else None
-    for key, value in (lanes or {}).items():
+    if not isinstance(lanes, dict):
+        return  # not a checkpoint's data (an entry whose hash holds, written by other code)
+    for key, value in lanes.items():
         try:
             lane, (seq, digest) = int(key), value
         except (TypeError, ValueError):
-            continue  # an entry whose hash holds, written by other code: nothing recorded
-        if isinstance(seq, int) and isinstance(digest, str) and seq > claims.get(lane, (0, ""))[0]:
+            continue
+        if (
+            1 <= lane <= LANES
+            and type(seq) is int
+            and isinstance(digest, str)
+            and seq > claims.get(lane, (0, ""))[0]
+        ):
             claims[lane] = (seq, digest)

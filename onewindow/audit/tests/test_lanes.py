@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from io import StringIO
+from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -12,7 +13,7 @@ from django.db import connection, connections, transaction
 
 from onewindow.audit import services
 from onewindow.audit.models import AuditEntry, AuditHead
-from onewindow.audit.services import LANES, record, verify
+from onewindow.audit.services import CHECKPOINT, LANES, record, verify
 
 
 def _in_lane(monkeypatch: pytest.MonkeyPatch, lane: int, n: int, start: int = 0) -> None:
@@ -68,34 +69,66 @@ def test_a_cut_tail_and_an_entry_moved_to_another_lane_are_caught(monkeypatch: p
     assert (result.ok, result.lane) == (False, 2)
 
 
+def _cut(lane: int, keep: int) -> None:
+    """Cut `lane` back to its first `keep` entries and set its head to match: what someone with
+    write access to the database could do; the lane is a valid chain on its own."""
+    last = AuditEntry.objects.get(lane=lane, seq=keep)
+    with connection.cursor() as c:
+        c.execute("DELETE FROM audit_auditentry WHERE lane = %s AND seq > %s", [lane, keep])
+    AuditHead.objects.filter(id=lane).update(seq=keep, hash=last.hash, prev_hash=last.prev_hash)
+
+
+def _heads(*lanes: int) -> dict[str, list[Any]]:
+    return {str(h.id): [h.seq, h.hash] for h in AuditHead.objects.filter(id__in=lanes)}
+
+
 @pytest.mark.django_db
-def test_a_checkpoint_records_the_lanes_and_verify_catches_a_lane_cut_back_behind_it(
-    monkeypatch: pytest.MonkeyPatch,
-):
-    """Each lane is a chain of its own: cutting a quiet lane's tail and setting its head back
-    leaves a valid chain. The checkpoint (every sweep) recorded the lane's head in another
-    entry, and `verify` holds every lane to the furthest point any checkpoint recorded."""
+def test_a_checkpoint_is_recorded_in_every_lane_that_moved_and_only_then(monkeypatch: pytest.MonkeyPatch):
     _in_lane(monkeypatch, 3, 3)
     _in_lane(monkeypatch, 5, 2)
-    entry = services.checkpoint()
-    assert entry is not None and entry.action == services.CHECKPOINT and entry.lane == 5
-    assert entry.data == {
-        "lanes": {str(h.id): [h.seq, h.hash] for h in AuditHead.objects.filter(id=3)}
-        | {"5": list(AuditEntry.objects.filter(lane=5, seq=2).values_list("seq", "hash").get())}
-    }
-    assert services.checkpoint() is None  # nothing moved since (its own entry aside)
-    call_command("audit", "checkpoint", stdout=StringIO())
+    moved = _heads(3, 5)
+    entries = services.checkpoint()
+    assert [(e.lane, e.seq, e.action) for e in entries] == [(3, 4, CHECKPOINT), (5, 3, CHECKPOINT)]
+    assert all(e.data == {"lanes": moved} for e in entries)
+    assert services.checkpoint() == []  # nothing moved since (its own entries aside)
+    out = StringIO()
+    call_command("audit", "checkpoint", stdout=out)
+    assert "no lane moved" in out.getvalue()
     _in_lane(monkeypatch, 5, 1, start=2)
-    assert services.checkpoint() is not None  # lane 5 moved
+    moved = _heads(5)
+    (entry,) = services.checkpoint()  # lane 5 alone moved
+    assert (entry.lane, entry.data) == (5, {"lanes": moved})
+    _in_lane(monkeypatch, 3, 1, start=3)
+    out = StringIO()
+    call_command("audit", "checkpoint", stdout=out)
+    assert "recorded in lanes 3" in out.getvalue()
     assert verify().ok
-    # Lane 3 cut back to its first entry, its head set to match: a valid chain on its own.
-    first = AuditEntry.objects.get(lane=3, seq=1)
-    with connection.cursor() as c:
-        c.execute("DELETE FROM audit_auditentry WHERE lane = 3 AND seq > 1")
-    AuditHead.objects.filter(id=3).update(seq=1, hash=first.hash, prev_hash=first.prev_hash)
+
+
+@pytest.mark.django_db
+def test_one_lane_needs_no_checkpoint(monkeypatch: pytest.MonkeyPatch):
+    _in_lane(monkeypatch, 1, 2)
+    assert services.checkpoint() == []
+
+
+@pytest.mark.django_db
+def test_a_lane_cut_back_behind_a_checkpoint_is_caught_whole_or_in_part(monkeypatch: pytest.MonkeyPatch):
+    """Each lane is a chain of its own: a quiet lane cut back (its head set to match) is a valid
+    chain. The checkpoint recorded its head in the other lane too, and `verify` holds every lane
+    to the furthest point any checkpoint recorded."""
+    _in_lane(monkeypatch, 3, 3)
+    _in_lane(monkeypatch, 5, 2)
+    services.checkpoint()
+    _in_lane(monkeypatch, 5, 4, start=2)  # lane 5 goes on; lane 3 is quiet
+    assert verify().ok
+    _cut(3, 1)  # its checkpoint entry (#4) goes too
     result = verify()
-    assert (result.ok, result.lane, result.broken_seq) == (False, 3, 3)
+    assert (result.ok, result.lane, result.broken_seq) == (False, 3, 3)  # lane 5's copy recorded #3
     assert "checkpoint recorded" in result.reason
+    # A new checkpoint of the cut lane does not make it whole again: the furthest record counts.
+    services.checkpoint()
+    result = verify()
+    assert (result.ok, result.lane) == (False, 3)
     # The whole lane gone, head and all: caught the same way.
     with connection.cursor() as c:
         c.execute("DELETE FROM audit_auditentry WHERE lane = 3")
@@ -105,9 +138,57 @@ def test_a_checkpoint_records_the_lanes_and_verify_catches_a_lane_cut_back_behin
 
 
 @pytest.mark.django_db
-def test_one_lane_needs_no_checkpoint(monkeypatch: pytest.MonkeyPatch):
-    _in_lane(monkeypatch, 1, 2)
-    assert services.checkpoint() is None
+def test_removing_a_checkpoint_means_cutting_every_lane_it_was_recorded_in(monkeypatch: pytest.MonkeyPatch):
+    _in_lane(monkeypatch, 3, 3)
+    _in_lane(monkeypatch, 5, 2)
+    services.checkpoint()  # lane 3 #4 and lane 5 #3
+    _in_lane(monkeypatch, 5, 4, start=2)
+    _cut(3, 2)
+    _cut(5, 2)  # both copies of the checkpoint gone: and with them what lane 5 recorded after it
+    assert verify().ok
+    assert AuditEntry.objects.filter(lane=5).count() == 2
+
+
+@pytest.mark.django_db
+def test_a_rewritten_tail_is_not_what_the_checkpoint_recorded(monkeypatch: pytest.MonkeyPatch):
+    _in_lane(monkeypatch, 3, 3)
+    _in_lane(monkeypatch, 5, 2)
+    services.checkpoint()
+    _cut(3, 3)  # the checkpoint entry of lane 3 removed; #3 rewritten with its hash recomputed
+    e = AuditEntry.objects.get(lane=3, seq=3)
+    data = {"i": 99}
+    digest = services.entry_hash(e.prev_hash, 3, e.at, e.actor, e.action, e.object_type, e.object_id, data)
+    AuditEntry.objects.filter(pk=e.pk).update(data=data, hash=digest)
+    AuditHead.objects.filter(id=3).update(hash=digest)
+    result = verify()
+    assert (result.ok, result.lane, result.broken_seq) == (False, 3, 3)
+    assert "not the one a checkpoint recorded" in result.reason
+
+
+@pytest.mark.django_db
+def test_checkpoint_data_of_another_shape_is_no_record(monkeypatch: pytest.MonkeyPatch):
+    _in_lane(monkeypatch, 2, 1)
+    for data in ({"lanes": [1, 2]}, {"lanes": {"x": 1, "99": [1, "h"], "2": [True, "h"]}}, {}):
+        record(CHECKPOINT, actor="tester", object_type="audit.chain", object_id="lanes", data=data)
+    assert verify().ok
+
+
+@pytest.mark.django_db
+def test_entries_appended_while_verify_walks_are_no_break(monkeypatch: pytest.MonkeyPatch):
+    """SQLite reads no snapshot (nor does PostgreSQL inside a caller's transaction): an append
+    committed during the walk moves the head past the entries read; the walk goes on to it."""
+    _in_lane(monkeypatch, 6, 3)
+    real = services.entry_hash
+    appended: list[int] = []
+
+    def hash_and_append(*args: Any) -> str:
+        if not appended:
+            appended.append(record("test.meanwhile", actor="tester", object_type="t", object_id="m").seq)
+        return real(*args)
+
+    monkeypatch.setattr(services, "entry_hash", hash_and_append)
+    result = verify(batch=2)
+    assert appended == [4] and result.ok and result.checked == 4
 
 
 @pytest.mark.django_db
@@ -118,13 +199,16 @@ def test_a_head_that_is_missing_or_not_the_last_entry_and_an_entry_outside_the_c
     head = AuditHead.objects.get(id=4)
     AuditHead.objects.filter(id=4).update(hash="f" * 64)  # same seq, another hash
     result = verify()
-    assert (result.ok, result.lane) == (False, 4) and "head" in result.reason
+    assert (result.ok, result.lane) == (False, 4) and "hash" in result.reason
+    AuditHead.objects.filter(id=4).update(seq=1, hash=head.hash)  # behind its last entry
+    result = verify()
+    assert (result.ok, result.lane, result.broken_seq) == (False, 4, 2) and "head says #1" in result.reason
     AuditHead.objects.filter(id=4).delete()
     result = verify()
-    assert (result.ok, result.lane, result.reason) == (False, 4, "the lane's head is missing")
+    assert (result.ok, result.lane) == (False, 4) and "head is missing" in result.reason
     AuditHead.objects.create(id=4, seq=head.seq, hash=head.hash, prev_hash=head.prev_hash)
     assert verify().ok
-    # A row numbered 0 is outside the walk from 1: counted, it is caught.
+    # A row numbered 0 is outside the walk from 1: caught all the same.
     row = AuditEntry.objects.get(lane=4, seq=1)
     with connection.cursor() as c:
         c.execute(
@@ -260,3 +344,21 @@ def test_postgresql_writes_a_change_with_its_entry_in_the_connections_lane():
         assert verify().ok
     finally:
         connections["default"].__dict__.pop("_audit_lane", None)
+
+
+@pytest.mark.django_db
+def test_every_sweep_of_the_worker_checkpoints_the_lanes_that_moved(monkeypatch: pytest.MonkeyPatch):
+    import json
+
+    def sweep() -> int:
+        out = StringIO()
+        call_command("worker", "--once", stdout=out)
+        return json.loads(out.getvalue())["sweep"]["audit_checkpoint"]
+
+    _in_lane(monkeypatch, 2, 1)
+    _in_lane(monkeypatch, 8, 1)
+    assert sweep() == 2
+    assert sweep() == 0
+    _in_lane(monkeypatch, 8, 1, start=1)
+    assert sweep() == 1
+    assert verify().ok

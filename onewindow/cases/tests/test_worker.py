@@ -94,7 +94,7 @@ def test_once_deems_a_six_working_days_old_submission_accepted_and_turns_overdue
         "idempotency_purged": 0,
         "orphan_uploads_purged": 0,
         "licences_expired": 0,
-        "audit_checkpoint": 0,  # one lane (SQLite), or the lanes as the first sweep left them
+        "audit_checkpoint": 0,  # one connection, one lane: nothing to hold together
     }
 
 

@@ -16,15 +16,15 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
         sub.add_parser("verify", help="verify the hash chains")
-        sub.add_parser("checkpoint", help="record every lane's head, if any moved")
+        sub.add_parser("checkpoint", help="record the heads of the lanes that moved, in each of them")
 
     def handle(self, *args: Any, **opts: Any) -> None:
         if opts["action"] == "checkpoint":
-            entry = checkpoint()
+            entries = checkpoint()
             self.stdout.write(
-                "no lane moved since the last checkpoint"
-                if entry is None
-                else f"checkpoint recorded: {entry}"
+                f"checkpoint recorded in lanes {', '.join(str(e.lane) for e in entries)}"
+                if entries
+                else "no lane moved since the last checkpoint (or there is only one lane)"
             )
             return
         result = verify()
